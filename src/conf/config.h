@@ -1,0 +1,124 @@
+// The wiresign YAML configuration, read into typed and validated settings.
+// Every error names the file and line: "wiresign.yaml:14: zone "example.com":
+// policy "fast" is not defined".
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dns/algorithm.h"
+
+namespace wiresign::conf {
+
+// Where a setting came from, for error messages.
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+  std::string str() const { return line ? file + ":" + std::to_string(line) : file; }
+};
+
+// One or more problems in a configuration; what() lists them, one per line,
+// each starting with file:line.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+struct KeystoreConfig {
+  enum class Backend { files, pkcs11 };
+  std::string name;
+  Backend backend = Backend::files;
+  std::string directory;    // files
+  std::string module;       // pkcs11: path of the PKCS#11 library
+  std::string token_label;  // pkcs11
+  std::string pin_file;     // pkcs11: file whose first line is the user PIN
+  std::string pin;          // pkcs11: read from pin_file at load time (or given inline as "pin")
+  SourceLocation where;
+};
+
+struct SignaturesConfig {
+  uint32_t validity_s = 14 * 86400;
+  uint32_t refresh_s = 5 * 86400;
+  uint32_t jitter_s = 12 * 3600;
+  uint32_t inception_offset_s = 3600;
+};
+
+struct DenialConfig {
+  enum class Type { nsec, nsec3 };
+  Type type = Type::nsec3;
+  uint16_t iterations = 0;   // RFC 9276: 0
+  uint8_t salt_length = 0;   // RFC 9276: empty salt
+  bool opt_out = false;
+};
+
+enum class SerialPolicy { keep, increment, unixtime, datecounter };
+std::optional<SerialPolicy> serial_policy_from_name(std::string_view name);
+
+enum class KeyScheme { ksk_zsk, csk };
+
+struct PolicyConfig {
+  std::string name;
+  std::string keystore;  // name of a KeystoreConfig
+  dns::Algorithm algorithm = dns::Algorithm::ecdsap256sha256;
+  unsigned rsa_bits = 2048;                      // "key-size", RSA only
+  KeyScheme key_scheme = KeyScheme::ksk_zsk;     // "keys: ksk-zsk | csk"
+  uint32_t dnskey_ttl_s = 3600;                  // "dnskey-ttl"
+  SignaturesConfig signatures;
+  DenialConfig denial;
+  SerialPolicy serial = SerialPolicy::unixtime;
+  SourceLocation where;
+};
+
+struct TsigKeyConfig {
+  std::string name;
+  std::string algorithm;  // hmac-sha256 | hmac-sha384 | hmac-sha512 | hmac-sha1
+  std::vector<uint8_t> secret;
+  SourceLocation where;
+};
+
+struct ServerConfig {
+  std::vector<std::string> listen;  // "127.0.0.1:5353", "[::1]:5353"
+  std::string state_dir = "/var/lib/wiresign";
+  SourceLocation where;
+};
+
+struct ZoneConfig {
+  std::string name;  // presentation form with trailing dot, lower case
+  std::string policy;
+  std::vector<std::string> primaries;  // "192.0.2.1:53"
+  std::string file;                    // unsigned zone file instead of primaries
+  std::string primary_tsig;
+  std::vector<std::string> allow_notify;
+  std::vector<std::string> notify;
+  std::vector<std::string> allow_transfer;
+  std::string transfer_tsig;
+  SourceLocation where;
+};
+
+struct Config {
+  std::string path;
+  ServerConfig server;
+  std::vector<KeystoreConfig> keystores;
+  std::vector<TsigKeyConfig> tsig_keys;
+  std::vector<PolicyConfig> policies;
+  std::vector<ZoneConfig> zones;
+
+  const KeystoreConfig* find_keystore(std::string_view name) const;
+  const PolicyConfig* find_policy(std::string_view name) const;
+  const TsigKeyConfig* find_tsig_key(std::string_view name) const;
+};
+
+// Reads and validates a config file. Throws ConfigError listing every problem
+// found (unknown keys, bad values, dangling references), each with file:line.
+Config load_config(const std::string& path);
+// Same, from text (for tests); `path` is used in messages only.
+Config parse_config(const std::string& text, const std::string& path);
+
+}  // namespace wiresign::conf
