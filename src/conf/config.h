@@ -113,6 +113,8 @@ struct Config {
   const KeystoreConfig* find_keystore(std::string_view name) const;
   const PolicyConfig* find_policy(std::string_view name) const;
   const TsigKeyConfig* find_tsig_key(std::string_view name) const;
+  // "Example.COM" and "example.com." both find zone "example.com.".
+  const ZoneConfig* find_zone(std::string_view name) const;
 };
 
 // Reads and validates a config file. Throws ConfigError listing every problem

@@ -1,0 +1,136 @@
+// The "policies" section: algorithm, key scheme, signature timings (RFC 6781
+// §4.4), authenticated denial (NSEC, or NSEC3 with RFC 9276 parameters) and serial.
+#include "conf/config_reader.h"
+
+namespace wiresign::conf {
+namespace {
+
+// Durations in messages the way operators write them ("5d", not "432000").
+std::string duration_text(uint32_t seconds) {
+  if (seconds != 0 && seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
+  if (seconds != 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
+  if (seconds != 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
+  return std::to_string(seconds) + "s";
+}
+
+void read_signatures(Fields& policy, const YAML::Node& node, SignaturesConfig& out) {
+  Fields fields(policy.problems(), node, policy.context() + ": signatures");
+  fields.allow_only({"validity", "refresh", "jitter", "inception-offset"});
+  if (auto v = fields.duration("validity")) out.validity_s = *v;
+  if (auto v = fields.duration("refresh")) out.refresh_s = *v;
+  if (auto v = fields.duration("jitter")) out.jitter_s = *v;
+  if (auto v = fields.duration("inception-offset")) out.inception_offset_s = *v;
+
+  // Each check points at the value that is most likely the mistake.
+  auto at = [&](std::string_view key) { return fields.has(key) ? *fields.find(key) : fields.node(); };
+  // A value nobody wrote must not look like a typo in the file.
+  auto value = [&](std::string_view key, uint32_t seconds) {
+    return std::string(key) + " " + duration_text(seconds) + (fields.has(key) ? "" : " (the default)");
+  };
+  if (out.validity_s == 0) {
+    fields.problem(at("validity"), "validity must be more than 0");
+    return;
+  }
+  // Signatures are renewed `refresh` before they expire; renewing at or after
+  // issue would re-sign the zone continuously.
+  if (out.refresh_s >= out.validity_s)
+    fields.problem(at("refresh"), value("refresh", out.refresh_s) + " must be less than " +
+                                      value("validity", out.validity_s));
+  else if (out.jitter_s >= out.refresh_s)
+    fields.problem(at("jitter"), value("jitter", out.jitter_s) + " must be less than " +
+                                     value("refresh", out.refresh_s));
+  // The offset only covers clock skew between us and validators; a large one
+  // eats into the validity and hides a wrong clock.
+  if (out.inception_offset_s >= out.validity_s)
+    fields.problem(at("inception-offset"), value("inception-offset", out.inception_offset_s) +
+                                               " must be less than " + value("validity", out.validity_s));
+  else if (out.inception_offset_s > 86400)
+    fields.problem(at("inception-offset"), value("inception-offset", out.inception_offset_s) +
+                                               " is more than 1d; it only needs to cover clock skew");
+}
+
+void read_denial(Fields& policy, const YAML::Node& node, DenialConfig& out) {
+  Fields fields(policy.problems(), node, policy.context() + ": denial");
+  fields.allow_only({"type", "iterations", "salt-length", "opt-out"});
+  if (auto type = fields.string("type")) {
+    if (*type == "nsec")
+      out.type = DenialConfig::Type::nsec;
+    else if (*type == "nsec3")
+      out.type = DenialConfig::Type::nsec3;
+    else
+      fields.problem(*fields.find("type"), "type \"" + *type + "\" is not nsec or nsec3");
+  }
+  // RFC 9276 §3.1 asks for 0 iterations and no salt; more is accepted here
+  // (lint's business), but 500 is where validators stop trying (RFC 9276 §3.2).
+  if (auto v = fields.number("iterations", 0, 500)) out.iterations = static_cast<uint16_t>(*v);
+  if (auto v = fields.number("salt-length", 0, 255)) out.salt_length = static_cast<uint8_t>(*v);
+  if (auto v = fields.boolean("opt-out")) out.opt_out = *v;
+  if (out.type == DenialConfig::Type::nsec) {
+    for (std::string_view key : {"iterations", "salt-length", "opt-out"})
+      if (fields.has(key))
+        fields.problem(*fields.find(key), std::string(key) + " applies only to type nsec3");
+  }
+}
+
+void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
+  Fields fields(reader.problems, node, "policy #" + std::to_string(index + 1));
+  PolicyConfig policy;
+  policy.where = reader.problems.where(node);
+  auto name = fields.string("name", true);
+  if (name) fields.set_context("policy \"" + *name + "\"");
+  fields.allow_only({"name", "keystore", "algorithm", "key-size", "keys", "dnskey-ttl", "signatures",
+                     "denial", "serial"});
+
+  if (auto keystore = fields.string("keystore", true)) {
+    policy.keystore = *keystore;
+    if (!reader.config.find_keystore(*keystore))
+      fields.problem(*fields.find("keystore"), not_defined("keystore", *keystore, reader.config.keystores));
+  }
+  bool algorithm_known = true;
+  if (auto algorithm = fields.string("algorithm")) {
+    auto alg = dns::algorithm_from_name(*algorithm);
+    algorithm_known = alg.has_value();
+    if (alg)
+      policy.algorithm = *alg;
+    else
+      fields.problem(*fields.find("algorithm"),
+                     "algorithm \"" + *algorithm +
+                         "\" is not one of rsasha256, ecdsap256sha256, ecdsap384sha384, ed25519");
+  }
+  if (auto bits = fields.number("key-size", 1024, 4096)) {
+    policy.rsa_bits = *bits;
+    // Only RSA has a choice of size; for the others it would be silently ignored.
+    if (algorithm_known && policy.algorithm != dns::Algorithm::rsasha256)
+      fields.problem(*fields.find("key-size"), "key-size applies only to algorithm rsasha256");
+  }
+  if (auto keys = fields.string("keys")) {
+    if (*keys == "ksk-zsk")
+      policy.key_scheme = KeyScheme::ksk_zsk;
+    else if (*keys == "csk")
+      policy.key_scheme = KeyScheme::csk;
+    else
+      fields.problem(*fields.find("keys"), "keys \"" + *keys + "\" is not ksk-zsk or csk");
+  }
+  if (auto ttl = fields.duration("dnskey-ttl")) policy.dnskey_ttl_s = *ttl;
+  if (auto* signatures = fields.find("signatures")) read_signatures(fields, *signatures, policy.signatures);
+  if (auto* denial = fields.find("denial")) read_denial(fields, *denial, policy.denial);
+  if (auto serial = fields.string("serial")) {
+    if (auto policy_serial = serial_policy_from_name(*serial))
+      policy.serial = *policy_serial;
+    else
+      fields.problem(*fields.find("serial"),
+                     "serial \"" + *serial + "\" is not one of keep, increment, unixtime, datecounter");
+  }
+  if (!name || !check_unique(fields, reader.config.policies, *name, "policy")) return;
+  policy.name = *name;
+  reader.config.policies.push_back(std::move(policy));
+}
+
+}  // namespace
+
+void read_policies(ConfigReader& reader, const YAML::Node& section) {
+  for_each_entry(reader, section, "policies",
+                 [&](const YAML::Node& node, size_t index) { read_policy(reader, node, index); });
+}
+
+}  // namespace wiresign::conf
