@@ -1,0 +1,12 @@
+// The `wiresign` subcommands. Each returns the process exit status:
+// 0 done, 1 the input or the keys were bad, 2 the command line was wrong.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace wiresign::cli {
+
+int run_sign(const std::vector<std::string>& args);
+int run_keys(const std::vector<std::string>& args);
+
+}  // namespace wiresign::cli

@@ -1,0 +1,49 @@
+// `wiresign`: the operator's command-line tool. Offline commands now
+// (sign, keys); the daemon's control commands come with wiresignd.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "conf/config.h"
+#include "dns/zone_reader.h"
+#include "keystore/keystore.h"
+
+namespace {
+constexpr const char* kUsage =
+    "usage: wiresign sign --origin ZONE --input FILE --output FILE [--keys DIR | --config FILE --policy NAME] ...\n"
+    "       wiresign keys ds|list --origin ZONE [--keys DIR | --config FILE --policy NAME] ...\n"
+    "       wiresign COMMAND --help\n";
+}
+
+int main(int argc, char** argv) {
+  using namespace wiresign;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (command == "sign") return cli::run_sign(rest);
+    if (command == "keys") return cli::run_keys(rest);
+    throw cli::UsageError("unknown command '" + command + "'");
+  } catch (const cli::UsageError& e) {
+    std::cerr << "wiresign " << command << ": " << e.what() << "\n" << kUsage;
+    return 2;
+  } catch (const dns::ZoneFileError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const conf::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const keystore::KeystoreError& e) {
+    std::cerr << "error: keystore: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

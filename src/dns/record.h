@@ -1,0 +1,38 @@
+// One resource record in wire form, as it moves between reader, signer and writer.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wiresign::dns {
+
+// A record whose owner and RDATA live elsewhere (an arena or a buffer).
+struct RecordView {
+  std::string_view owner;  // wire form
+  uint16_t type = 0;
+  uint16_t rclass = 1;
+  uint32_t ttl = 0;
+  std::span<const uint8_t> rdata;
+};
+
+// Wire form of one RR without compression: owner type class ttl rdlength rdata.
+void append_record_wire(std::vector<uint8_t>& out, const RecordView& rr);
+
+inline void put_u16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+inline void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 24));
+  out.push_back(static_cast<uint8_t>(v >> 16));
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+inline uint16_t get_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t get_u32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+
+}  // namespace wiresign::dns

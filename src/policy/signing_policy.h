@@ -1,0 +1,46 @@
+// The signing policy a zone is signed under: algorithm and key scheme,
+// signature timing, denial of existence and serial arithmetic. Built from a
+// conf::PolicyConfig (or command-line options) and handed to the signer.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "dns/algorithm.h"
+
+namespace wiresign::policy {
+
+struct SigningPolicy {
+  std::string name = "default";
+  dns::Algorithm algorithm = dns::Algorithm::ecdsap256sha256;
+  unsigned rsa_bits = 2048;
+  bool csk = false;  // one key signs everything
+  uint32_t dnskey_ttl_s = 3600;
+
+  uint32_t validity_s = 14 * 86400;
+  uint32_t refresh_s = 5 * 86400;
+  uint32_t jitter_s = 12 * 3600;
+  uint32_t inception_offset_s = 3600;
+
+  bool nsec3 = true;
+  uint16_t nsec3_iterations = 0;  // RFC 9276 §3.1
+  uint8_t nsec3_salt_length = 0;  // RFC 9276 §3.1: no salt
+  bool opt_out = false;
+
+  conf::SerialPolicy serial = conf::SerialPolicy::unixtime;
+};
+
+SigningPolicy policy_from_config(const conf::PolicyConfig& config);
+
+// RRSIG validity window for a signature made at `now` (RFC 4034 §3.1.5):
+// inception is set back by the inception offset to absorb clock skew;
+// expiration is shortened by up to the jitter, by a per-RRset spread value
+// in [0, 2^32), so that a zone's signatures do not all expire at once.
+struct SignatureWindow {
+  uint32_t inception = 0;
+  uint32_t expiration = 0;
+};
+SignatureWindow signature_window(const SigningPolicy& policy, uint32_t now, uint32_t spread);
+
+}  // namespace wiresign::policy

@@ -1,0 +1,413 @@
+// Whole-zone signing. One pass classifies names (RFC 4035 §2.2: only
+// authoritative data is signed; at a cut only DS and the NSEC/NSEC3), the
+// denial chain is built (RFC 4034 §4, RFC 5155 §7.1), and worker threads sign
+// batches of names while the caller's thread writes finished batches in order.
+#include "signer/zone_sign.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "dns/base_encoding.h"
+#include "dns/rr_type.h"
+#include "dns/zone_writer.h"
+#include "keystore/keystore.h"
+#include "signer/nsec3_chain.h"
+#include "signer/nsec_chain.h"
+#include "signer/serial.h"
+#include "signer/zone_checks.h"
+
+namespace wiresign::signer {
+namespace {
+
+using dns::rr_type::DS;
+using dns::rr_type::NS;
+
+enum class NameKind : uint8_t { authoritative, secure_delegation, insecure_delegation, occluded };
+
+constexpr uint32_t kEntFlag = 0x80000000u;
+
+struct Nsec3Entry {
+  Nsec3Hash hash;
+  uint32_t ref;  // a name index, or kEntFlag | index into the empty non-terminals
+};
+
+struct ZoneLayout {
+  std::vector<NameKind> kinds;
+  std::vector<std::string> empty_non_terminals;  // wire; only needed for NSEC3
+  std::vector<Nsec3Entry> nsec3;                 // sorted by hash
+  uint32_t denial_ttl = 0;
+};
+
+bool has_type(std::span<const RecordEntry> records, uint16_t type) {
+  return std::any_of(records.begin(), records.end(), [&](const RecordEntry& r) { return r.type == type; });
+}
+
+// Walks the names in canonical order. Descendants of a name follow it
+// directly, so a stack of open ancestors tells both whether a name lies
+// below a cut and which of its ancestors do not exist (empty non-terminals).
+void classify_names(const Zone& zone, bool want_ents, ZoneLayout& layout) {
+  layout.kinds.assign(zone.name_count(), NameKind::authoritative);
+  std::string_view cut;
+  std::vector<std::string_view> open;  // ancestors of the previous name, apex first
+  std::vector<std::string_view> missing;
+  for (size_t i = 0; i < zone.name_count(); ++i) {
+    std::string_view name = zone.name(i);
+    if (!cut.empty() && dns::is_at_or_below(name, cut)) {
+      layout.kinds[i] = NameKind::occluded;
+      continue;
+    }
+    cut = {};
+    auto records = zone.records_at(i);
+    if (i != 0 && has_type(records, NS)) {
+      layout.kinds[i] = has_type(records, DS) ? NameKind::secure_delegation : NameKind::insecure_delegation;
+      cut = name;
+    }
+    if (!want_ents) continue;
+    while (!open.empty() && !dns::is_at_or_below(name, open.back())) open.pop_back();
+    if (!open.empty()) {
+      missing.clear();
+      for (auto p = dns::parent_of(name); p.size() > open.back().size(); p = dns::parent_of(p))
+        missing.push_back(p);
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        layout.empty_non_terminals.emplace_back(*it);
+      }
+    }
+    open.push_back(name);
+  }
+}
+
+// Authoritative types at a name as the NSEC/NSEC3 bitmap lists them (RFC 4035 §2.3).
+void bitmap_types(std::span<const RecordEntry> records, NameKind kind, bool nsec, std::vector<uint16_t>& types) {
+  types.clear();
+  if (kind == NameKind::authoritative) {
+    for (const auto& r : records)
+      if (types.empty() || types.back() != r.type) types.push_back(r.type);
+    types.push_back(dns::rr_type::RRSIG);
+  } else if (kind != NameKind::occluded) {
+    types.push_back(NS);
+    if (kind == NameKind::secure_delegation) types.push_back(DS);
+    if (kind == NameKind::secure_delegation || nsec) types.push_back(dns::rr_type::RRSIG);
+  }
+  if (nsec) types.push_back(dns::rr_type::NSEC);
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+}
+
+void build_nsec3_chain(const Zone& zone, const SignOptions& options, ZoneLayout& layout) {
+  const auto& policy = options.policy;
+  std::vector<uint32_t> refs;
+  for (size_t i = 0; i < zone.name_count(); ++i) {
+    NameKind kind = layout.kinds[i];
+    if (kind == NameKind::occluded) continue;
+    // RFC 5155 §7.1: with opt-out, unsigned delegations may go without NSEC3.
+    if (kind == NameKind::insecure_delegation && policy.opt_out) continue;
+    refs.push_back(static_cast<uint32_t>(i));
+  }
+  for (size_t e = 0; e < layout.empty_non_terminals.size(); ++e) refs.push_back(kEntFlag | static_cast<uint32_t>(e));
+
+  layout.nsec3.resize(refs.size());
+  unsigned threads = std::max(1u, options.threads);
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      Nsec3Hasher hasher(options.nsec3_salt, policy.nsec3_iterations);
+      for (size_t k = t; k < refs.size(); k += threads) {
+        uint32_t ref = refs[k];
+        std::string_view owner = (ref & kEntFlag) ? std::string_view(layout.empty_non_terminals[ref & ~kEntFlag])
+                                                  : zone.name(ref);
+        layout.nsec3[k] = {hasher.hash(owner), ref};
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  std::sort(layout.nsec3.begin(), layout.nsec3.end(),
+            [](const Nsec3Entry& a, const Nsec3Entry& b) { return a.hash < b.hash; });
+  for (size_t k = 1; k < layout.nsec3.size(); ++k)
+    if (layout.nsec3[k].hash == layout.nsec3[k - 1].hash)
+      throw std::runtime_error(zone.origin().to_text() + ": NSEC3 hash collision; choose another salt");
+}
+
+struct KeyUse {
+  SignerKey key;
+  bool signs_dnskey = false;
+  bool signs_zone = false;
+};
+
+std::vector<KeyUse> collect_keys(const Zone& zone, const ZoneKeys& keys) {
+  std::vector<KeyUse> uses;
+  auto add = [&](const keystore::KeyInfo& info, bool dnskey_role) {
+    for (auto& use : uses) {
+      if (use.key.info.locator == info.locator && use.key.info.key_tag == info.key_tag) {
+        (dnskey_role ? use.signs_dnskey : use.signs_zone) = true;
+        return;
+      }
+    }
+    KeyUse use{{info, zone.origin().wire()}, dnskey_role, !dnskey_role};
+    uses.push_back(std::move(use));
+  };
+  for (const auto& k : keys.dnskey_signers) add(k, true);
+  for (const auto& k : keys.zone_signers) add(k, false);
+  return uses;
+}
+
+bool signed_by_dnskey_signers(uint16_t type) {
+  // RFC 7344 §4.1: CDS/CDNSKEY are signed like the DNSKEY RRset.
+  return type == dns::rr_type::DNSKEY || type == dns::rr_type::CDS || type == dns::rr_type::CDNSKEY;
+}
+
+// Everything one worker thread owns: its signing contexts and buffers.
+class BatchSigner {
+ public:
+  BatchSigner(const Zone& zone, const ZoneLayout& layout, const std::vector<KeyUse>& keys,
+              const ZoneKeys& zone_keys, const SignOptions& options)
+      : zone_(zone), layout_(layout), keys_(keys), options_(options) {
+    for (const auto& use : keys_) contexts_.push_back(zone_keys.keystore->open_signer(use.key.info));
+  }
+
+  void sign_name(size_t index, std::string& out, SignStats& stats) {
+    auto records = zone_.records_at(index);
+    NameKind kind = layout_.kinds[index];
+    std::string_view owner = zone_.name(index);
+    if (index == 0) {
+      // The SOA leads the apex, as master files conventionally start with it.
+      emit_rrset(owner, records, dns::rr_type::SOA, kind, out, stats);
+      for (size_t b = 0; b < records.size();) {
+        uint16_t type = records[b].type;
+        if (type != dns::rr_type::SOA) emit_rrset(owner, records, type, kind, out, stats);
+        while (b < records.size() && records[b].type == type) ++b;
+      }
+    } else {
+      for (size_t b = 0; b < records.size();) {
+        uint16_t type = records[b].type;
+        emit_rrset(owner, records, type, kind, out, stats);
+        while (b < records.size() && records[b].type == type) ++b;
+      }
+    }
+    if (!options_.policy.nsec3 && kind != NameKind::occluded) emit_nsec(index, kind, out, stats);
+  }
+
+  void sign_nsec3(size_t k, std::string& out, SignStats& stats) {
+    const auto& chain = layout_.nsec3;
+    const Nsec3Entry& entry = chain[k];
+    const Nsec3Entry& next = chain[(k + 1) % chain.size()];
+    if (entry.ref & kEntFlag) {
+      types_.clear();
+    } else {
+      bitmap_types(zone_.records_at(entry.ref), layout_.kinds[entry.ref], false, types_);
+    }
+    const auto& policy = options_.policy;
+    make_nsec3_rdata(rdata_, policy.opt_out, policy.nsec3_iterations, options_.nsec3_salt, next.hash, types_);
+    owner_.clear();
+    owner_.push_back(32);  // base32hex of a 20-octet SHA-1 hash
+    dns::append_base32hex(owner_, entry.hash);
+    owner_ += zone_.origin().wire();
+    emit_generated(owner_, dns::rr_type::NSEC3, out, stats);
+  }
+
+ private:
+  void emit_rrset(std::string_view owner, std::span<const RecordEntry> records, uint16_t type, NameKind kind,
+                  std::string& out, SignStats& stats) {
+    rdatas_.clear();
+    uint32_t ttl = 0;
+    for (const auto& r : records) {
+      if (r.type != type) continue;
+      dns::append_record_text(out, zone_.view(r));
+      rdatas_.push_back(zone_.rdata(r));
+      ttl = r.ttl;
+    }
+    if (rdatas_.empty()) return;
+    bool is_signed = kind == NameKind::authoritative || (kind != NameKind::occluded && type == DS);
+    if (is_signed) sign_and_emit({owner, type, ttl, rdatas_}, out, stats);
+  }
+
+  void emit_nsec(size_t index, NameKind kind, std::string& out, SignStats& stats) {
+    size_t next = index + 1;
+    while (next < zone_.name_count() && layout_.kinds[next] == NameKind::occluded) ++next;
+    std::string_view next_name = next < zone_.name_count() ? zone_.name(next) : zone_.name(0);
+    bitmap_types(zone_.records_at(index), kind, true, types_);
+    make_nsec_rdata(rdata_, next_name, types_);
+    emit_generated(zone_.name(index), dns::rr_type::NSEC, out, stats);
+  }
+
+  void emit_generated(std::string_view owner, uint16_t type, std::string& out, SignStats& stats) {
+    dns::append_record_text(out, {owner, type, dns::kClassIN, layout_.denial_ttl, rdata_});
+    ++stats.denial_records;
+    single_[0] = rdata_;
+    sign_and_emit({owner, type, layout_.denial_ttl, single_}, out, stats);
+  }
+
+  void sign_and_emit(const RRsetToSign& rrset, std::string& out, SignStats& stats) {
+    bool by_dnskey_signers = signed_by_dnskey_signers(rrset.type);
+    for (size_t k = 0; k < keys_.size(); ++k) {
+      if (!(by_dnskey_signers ? keys_[k].signs_dnskey : keys_[k].signs_zone)) continue;
+      auto window = policy::signature_window(options_.policy, options_.now, rrset_spread(rrset.owner, rrset.type));
+      make_rrsig(rrset, keys_[k].key, *contexts_[k], window, scratch_, rrsig_);
+      dns::append_record_text(out, {rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, rrsig_});
+      ++stats.rrsigs;
+    }
+    ++stats.rrsets_signed;
+  }
+
+  const Zone& zone_;
+  const ZoneLayout& layout_;
+  const std::vector<KeyUse>& keys_;
+  const SignOptions& options_;
+  std::vector<std::unique_ptr<keystore::SigningContext>> contexts_;
+  SigningScratch scratch_;
+  std::vector<uint8_t> rrsig_;
+  std::vector<uint8_t> rdata_;
+  std::vector<uint16_t> types_;
+  std::vector<std::span<const uint8_t>> rdatas_;
+  std::span<const uint8_t> single_[1];
+  std::string owner_;
+};
+
+void add_stats(SignStats& into, const SignStats& from) {
+  into.rrsets_signed += from.rrsets_signed;
+  into.rrsigs += from.rrsigs;
+  into.denial_records += from.denial_records;
+}
+
+}  // namespace
+
+uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& options, const std::string& file,
+                      const WarningSink& warn) {
+  const std::string& apex = zone.origin().wire();
+  for (const auto* list : {&keys.dnskey_signers, &keys.zone_signers})
+    for (const auto& key : *list)
+      zone.add(apex, dns::rr_type::DNSKEY, options.policy.dnskey_ttl_s, keystore::dnskey_rdata(key));
+  if (options.policy.nsec3) {
+    // Its TTL is the denial TTL, known once the SOA is found below.
+    zone.add(apex, dns::rr_type::NSEC3PARAM, 0,
+             make_nsec3param_rdata(options.policy.nsec3_iterations, options.nsec3_salt));
+  }
+  zone.finalize();
+  check_zone(zone, file, warn);
+
+  auto apex_records = zone.records_at(0);
+  auto soa = std::find_if(apex_records.begin(), apex_records.end(),
+                          [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; });
+  auto soa_rdata = zone.rdata(*soa);
+  size_t pos = soa_serial_offset(soa_rdata);
+  uint32_t serial = next_serial(options.policy.serial, dns::get_u32(soa_rdata.data() + pos), options.now);
+  soa_rdata[pos] = static_cast<uint8_t>(serial >> 24);
+  soa_rdata[pos + 1] = static_cast<uint8_t>(serial >> 16);
+  soa_rdata[pos + 2] = static_cast<uint8_t>(serial >> 8);
+  soa_rdata[pos + 3] = static_cast<uint8_t>(serial);
+  for (auto& record : apex_records)
+    if (record.type == dns::rr_type::NSEC3PARAM) record.ttl = denial_ttl(soa->ttl, soa_rdata);
+  return serial;
+}
+
+SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& options, const TextSink& sink,
+                    const ProgressSink& progress) {
+  SignStats stats;
+  stats.names = zone.name_count();
+  stats.records_in = zone.record_count();
+
+  ZoneLayout layout;
+  classify_names(zone, options.policy.nsec3, layout);
+  stats.empty_non_terminals = layout.empty_non_terminals.size();
+  stats.occluded_names = static_cast<size_t>(std::count(layout.kinds.begin(), layout.kinds.end(), NameKind::occluded));
+  for (const auto& r : zone.records_at(0))
+    if (r.type == dns::rr_type::SOA) {
+      auto rd = zone.rdata(r);
+      layout.denial_ttl = denial_ttl(r.ttl, rd);
+      stats.serial = dns::get_u32(rd.data() + soa_serial_offset(rd));
+    }
+  if (options.policy.nsec3) build_nsec3_chain(zone, options, layout);
+
+  std::vector<KeyUse> key_uses = collect_keys(zone, keys);
+  if (key_uses.empty()) throw std::runtime_error(zone.origin().to_text() + ": no keys to sign with");
+
+  // Work units: every name in canonical order, then every NSEC3 record.
+  const size_t units = zone.name_count() + layout.nsec3.size();
+  constexpr size_t kBatch = 1024;
+  const size_t batches = (units + kBatch - 1) / kBatch;
+  const unsigned threads = std::max(1u, options.threads);
+  const size_t window = threads * 4;  // batches signed ahead of the writer: bounds memory
+
+  std::mutex mutex;
+  std::condition_variable ready, space;
+  std::vector<std::string> results(batches);
+  std::vector<bool> done(batches, false);
+  size_t next_batch = 0, written = 0;
+  std::exception_ptr failure;
+  bool stop = false;
+
+  auto worker = [&] {
+    SignStats local;
+    try {
+      BatchSigner signer(zone, layout, key_uses, keys, options);
+      for (;;) {
+        size_t batch;
+        {
+          std::unique_lock lock(mutex);
+          space.wait(lock, [&] { return stop || next_batch >= batches || next_batch < written + window; });
+          if (stop || next_batch >= batches) break;
+          batch = next_batch++;
+        }
+        std::string text;
+        text.reserve(kBatch * 400);
+        size_t end = std::min(units, (batch + 1) * kBatch);
+        for (size_t u = batch * kBatch; u < end; ++u) {
+          if (u < zone.name_count()) signer.sign_name(u, text, local);
+          else signer.sign_nsec3(u - zone.name_count(), text, local);
+        }
+        std::lock_guard lock(mutex);
+        results[batch] = std::move(text);
+        done[batch] = true;
+        ready.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!failure) failure = std::current_exception();
+      stop = true;
+      ready.notify_all();
+      space.notify_all();
+    }
+    std::lock_guard lock(mutex);
+    add_stats(stats, local);
+  };
+
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+  try {
+    for (size_t b = 0; b < batches; ++b) {
+      std::string text;
+      {
+        std::unique_lock lock(mutex);
+        ready.wait(lock, [&] { return stop || done[b]; });
+        if (stop) break;
+        text = std::move(results[b]);
+        results[b] = {};
+      }
+      sink(text);
+      {
+        std::lock_guard lock(mutex);
+        written = b + 1;
+      }
+      space.notify_all();
+      if (progress) progress({std::min(units, (b + 1) * kBatch), units});
+    }
+  } catch (...) {
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+      if (!failure) failure = std::current_exception();
+    }
+    space.notify_all();
+  }
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return stats;
+}
+
+}  // namespace wiresign::signer

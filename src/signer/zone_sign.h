@@ -1,0 +1,62 @@
+// Signing a whole zone: classify names (apex, delegation, occluded, empty
+// non-terminal), build the NSEC or NSEC3 chain, sign every authoritative
+// RRset in parallel (one signing context per key per thread), and stream
+// the signed zone out in canonical order as it is produced.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keystore/keystore.h"
+#include "policy/signing_policy.h"
+#include "signer/rrset_sign.h"
+#include "signer/zone.h"
+
+namespace wiresign::signer {
+
+struct ZoneKeys {
+  keystore::Keystore* keystore = nullptr;
+  std::vector<keystore::KeyInfo> dnskey_signers;  // KSKs (or the CSK): sign DNSKEY, CDS, CDNSKEY
+  std::vector<keystore::KeyInfo> zone_signers;    // ZSKs (or the CSK): sign everything else
+};
+
+struct SignOptions {
+  policy::SigningPolicy policy;
+  unsigned threads = 1;
+  uint32_t now = 0;  // signing time, seconds since the epoch (the clock is the caller's)
+  std::vector<uint8_t> nsec3_salt;  // policy.nsec3_salt_length octets, chosen by the caller
+};
+
+struct SignStats {
+  size_t names = 0;
+  size_t records_in = 0;
+  size_t rrsets_signed = 0;
+  size_t rrsigs = 0;
+  size_t denial_records = 0;   // NSEC or NSEC3
+  size_t empty_non_terminals = 0;
+  size_t occluded_names = 0;
+  uint32_t serial = 0;
+};
+
+struct SignProgress {
+  size_t done = 0;   // units (names, then NSEC3 records) written so far
+  size_t total = 0;
+};
+
+// Receives the signed zone as master-file text, in order, chunk by chunk.
+using TextSink = std::function<void(std::string_view)>;
+using ProgressSink = std::function<void(const SignProgress&)>;
+
+// Makes a loaded zone ready to sign: adds the DNSKEY RRset and (for NSEC3)
+// NSEC3PARAM at the apex, finalizes it, runs check_zone (errors name `file`),
+// and sets the SOA serial by the policy. Returns the serial to publish.
+uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& options,
+                      const std::string& file, const WarningSink& warn);
+
+// Signs the prepared zone and writes it to `sink`. Throws on keystore errors.
+SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& options,
+                    const TextSink& sink, const ProgressSink& progress = {});
+
+}  // namespace wiresign::signer
