@@ -5,8 +5,9 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
 #include <openssl/err.h>
+
+#include <algorithm>
 
 #include "keystore/keystore.h"
 
@@ -17,10 +18,6 @@ struct BnFree {
   void operator()(BIGNUM* bn) const { BN_free(bn); }
 };
 using Bn = std::unique_ptr<BIGNUM, BnFree>;
-
-struct EcdsaSigFree {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
 
 std::vector<uint8_t> bn_param(EVP_PKEY* key, const char* name) {
   BIGNUM* raw = nullptr;
@@ -161,22 +158,53 @@ std::vector<uint8_t> dnskey_public_key(EVP_PKEY* key, dns::Algorithm alg) {
   throw KeystoreError("unsupported algorithm " + std::to_string(static_cast<unsigned>(alg)));
 }
 
+namespace {
+// Reads one DER length at `pos` (short form, or long form up to two octets).
+bool read_der_length(std::span<const uint8_t> der, size_t& pos, size_t& length) {
+  if (pos >= der.size()) return false;
+  uint8_t first = der[pos++];
+  if (first < 0x80) {
+    length = first;
+    return true;
+  }
+  size_t octets = first & 0x7F;
+  if (octets == 0 || octets > 2 || pos + octets > der.size()) return false;
+  length = 0;
+  while (octets-- > 0) length = (length << 8) | der[pos++];
+  return true;
+}
+
+// Copies the DER INTEGER at `pos` right-aligned into `width` octets of `target`.
+bool read_der_integer(std::span<const uint8_t> der, size_t& pos, size_t width, uint8_t* target) {
+  size_t length = 0;
+  if (pos >= der.size() || der[pos++] != 0x02 || !read_der_length(der, pos, length) || length == 0 ||
+      pos + length > der.size())
+    return false;
+  std::span<const uint8_t> value = der.subspan(pos, length);
+  pos += length;
+  // DER adds a 0x00 octet in front of values with the top bit set; r and s are positive.
+  while (!value.empty() && value[0] == 0) value = value.subspan(1);
+  if (value.size() > width) return false;
+  std::fill(target, target + (width - value.size()), 0);
+  std::copy(value.begin(), value.end(), target + (width - value.size()));
+  return true;
+}
+}  // namespace
+
 void append_ecdsa_raw_signature(std::span<const uint8_t> der, size_t width, std::vector<uint8_t>& out) {
-  const unsigned char* cursor = der.data();
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(
-      d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der.size())));
-  if (!sig) throw_openssl_error("d2i_ECDSA_SIG");
-  const BIGNUM* r = nullptr;
-  const BIGNUM* s = nullptr;
-  ECDSA_SIG_get0(sig.get(), &r, &s);
+  // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 §2.2.3),
+  // parsed by hand: d2i_ECDSA_SIG would allocate three objects per signature.
+  // r and s are left-padded to `width` octets each (RFC 6605 §4).
   size_t start = out.size();
   out.resize(start + 2 * width);
-  // BN_bn2binpad left-pads with zeros: r and s shorter than the curve order
-  // must still take exactly `width` octets each (RFC 6605 §4).
-  if (BN_bn2binpad(r, out.data() + start, static_cast<int>(width)) < 0 ||
-      BN_bn2binpad(s, out.data() + start + width, static_cast<int>(width)) < 0) {
+  size_t pos = 0, length = 0;
+  bool ok = der.size() >= 2 && der[pos++] == 0x30 && read_der_length(der, pos, length) &&
+            pos + length == der.size() && read_der_integer(der, pos, width, out.data() + start) &&
+            read_der_integer(der, pos, width, out.data() + start + width) && pos == der.size();
+  if (!ok) {
     out.resize(start);
-    throw KeystoreError("ECDSA signature component wider than " + std::to_string(width) + " octets");
+    throw KeystoreError("malformed ECDSA signature from OpenSSL (or r, s wider than " + std::to_string(width) +
+                        " octets)");
   }
 }
 

@@ -231,11 +231,19 @@ class FileKeystore final : public Keystore {
         throw;
       }
       OPENSSL_cleanse(secret.data(), secret.size());
+      // The .key appears atomically (rename), so list_keys never reads half of one.
       std::string temporary = base + ".key.tmp";
-      ::unlink(temporary.c_str());
-      write_new_file(temporary, format_public_key_file(key, now), 0644);
-      if (::rename(temporary.c_str(), (base + ".key").c_str()) != 0)
-        throw KeystoreError(errno_text(base + ".key"));
+      try {
+        ::unlink(temporary.c_str());
+        write_new_file(temporary, format_public_key_file(key, now), 0644);
+        if (::rename(temporary.c_str(), (base + ".key").c_str()) != 0)
+          throw KeystoreError(errno_text(base + ".key"));
+      } catch (...) {
+        // No half-made key left behind: a .private without its .key is never listed anyway.
+        ::unlink(temporary.c_str());
+        ::unlink(key.locator.c_str());
+        throw;
+      }
       sync_directory(directory_);
       return key;
     }

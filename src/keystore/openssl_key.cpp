@@ -6,6 +6,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
@@ -154,17 +155,28 @@ class OpensslSigner final : public SigningContext {
 
  private:
   // Pure EdDSA (RFC 8032) has no separate digest step, so the whole message
-  // goes through a one-shot EVP_DigestSign; the MD context is reset and reused.
+  // goes through a one-shot EVP_DigestSign. OpenSSL 3.0 lets a one-shot
+  // context sign again without a new EVP_DigestSignInit (which costs about a
+  // third of an Ed25519 signature); should a later release refuse, the
+  // context is initialised afresh and the signature retried.
   void sign_ed25519(std::span<const uint8_t> data, std::vector<uint8_t>& out) {
-    EVP_MD_CTX_reset(md_ctx_.get());
-    if (EVP_DigestSignInit(md_ctx_.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
-      throw_openssl_error("EVP_DigestSignInit");
     size_t start = out.size();
     out.resize(start + max_size_);
-    size_t length = max_size_;
-    if (EVP_DigestSign(md_ctx_.get(), out.data() + start, &length, data.data(), data.size()) != 1)
-      throw_openssl_error("EVP_DigestSign");
-    out.resize(start + length);
+    for (bool fresh = !ed25519_ready_;; fresh = true) {
+      if (fresh) {
+        EVP_MD_CTX_reset(md_ctx_.get());
+        if (EVP_DigestSignInit(md_ctx_.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
+          throw_openssl_error("EVP_DigestSignInit");
+        ed25519_ready_ = true;
+      }
+      size_t length = max_size_;
+      if (EVP_DigestSign(md_ctx_.get(), out.data() + start, &length, data.data(), data.size()) == 1) {
+        out.resize(start + length);
+        return;
+      }
+      if (fresh) throw_openssl_error("EVP_DigestSign");
+      ERR_clear_error();
+    }
   }
 
   EvpPkey key_;
@@ -173,6 +185,7 @@ class OpensslSigner final : public SigningContext {
   std::unique_ptr<EVP_MD, EvpMdFree> md_;
   EvpPkeyCtx sign_ctx_;
   size_t max_size_ = 0;
+  bool ed25519_ready_ = false;
   std::vector<uint8_t> scratch_;  // DER ECDSA signature before conversion to r||s
 };
 
