@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Install everything wiresign's build, tests and benchmarks need on Debian 12.
+# Idempotent: does nothing when all packages are present; runs `apt-get update`
+# only when a package has no install candidate (fresh image, empty lists).
+# Uses sudo only when not root. Exits non-zero on any failure.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libldns-dev libssl-dev libyaml-cpp-dev libboost-dev libsqlite3-dev
+  libp11-kit-dev
+  # unit tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # system tests: an HSM, and signers/validators we did not write
+  softhsm2 opensc ldnsutils bind9-utils knot-dnssecutils
+  python3 time
+)
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+else
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo" >&2; exit 1; }
+  as_root=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ $status == installed ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: missing: ${missing[*]}"
+
+export DEBIAN_FRONTEND=noninteractive
+# Update the package lists only if apt does not know a candidate for some
+# missing package (e.g. a fresh container with empty /var/lib/apt/lists).
+need_update=false
+for p in "${missing[@]}"; do
+  candidate=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+  if [[ -z $candidate || $candidate == "(none)" ]]; then
+    need_update=true
+    break
+  fi
+done
+if $need_update; then
+  timeout 600 "${as_root[@]}" apt-get update
+fi
+
+timeout 1800 "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+
+# Check, rather than trust the exit status of apt alone.
+for p in "${missing[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  if [[ $status != installed ]]; then
+    echo "install-deps: FAIL: $p is not installed after apt-get install" >&2
+    exit 1
+  fi
+done
+echo "install-deps: installed ${#missing[@]} packages"
