@@ -1,4 +1,4 @@
-// Reads a master file (RFC 1035 §5) record by record, through ldns's parser,
+// Reads a master file (RFC 1035 §5) record by record, parsing each through ldns,
 // into wire form with names lower-cased (RFC 4034 §6.2). Nothing of the
 // zone is kept here: the caller decides what to store.
 #pragma once
@@ -30,7 +30,7 @@ struct ParsedRecord {
   uint16_t rclass = 0;
   uint32_t ttl = 0;
   std::vector<uint8_t> rdata;  // wire, names in RFC 4034 §6.2 canonical case
-  int line = 0;                // last line of the record in the file
+  int line = 0;                // the line the record starts on
 };
 
 class ZoneReader {

@@ -158,7 +158,7 @@ void append_rdata_ldns(std::string& out, uint16_t type, std::span<const uint8_t>
   size_t pos = 0;
   ldns_status status = ldns_wire2rdf(rr, wire.data(), wire.size(), &pos);
   ldns_buffer* buffer = ldns_buffer_new(256);
-  if (status == LDNS_STATUS_OK) {
+  if (status == LDNS_STATUS_OK && ldns_rr_rd_count(rr) > 0) {
     for (size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
       if (i) ldns_buffer_printf(buffer, " ");
       ldns_rdf2buffer_str(buffer, ldns_rr_rdf(rr, i));

@@ -364,9 +364,13 @@ class Pkcs11Keystore final : public Keystore {
         attribute(CKA_SENSITIVE, yes),   attribute(CKA_EXTRACTABLE, no),
         attribute(CKA_SIGN, yes),        attribute(CKA_LABEL, label.data(), label.size()),
         attribute(CKA_ID, id.data(), id.size()),
+        // A DNSSEC key signs and does nothing else; tokens default the rest to true.
+        attribute(CKA_DECRYPT, no),      attribute(CKA_UNWRAP, no),
+        attribute(CKA_SIGN_RECOVER, no), attribute(CKA_DERIVE, no),
     };
     std::vector<CK_ATTRIBUTE> public_template = {
         attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, no), attribute(CKA_VERIFY, yes),
+        attribute(CKA_ENCRYPT, no), attribute(CKA_WRAP, no),
         attribute(CKA_LABEL, label.data(), label.size()), attribute(CKA_ID, id.data(), id.size()),
     };
     CK_MECHANISM mechanism{CKM_EC_KEY_PAIR_GEN, nullptr, 0};

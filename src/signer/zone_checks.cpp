@@ -24,19 +24,25 @@ bool has_type(std::span<const RecordEntry> records, uint16_t type) {
 
 void check_apex(const Zone& zone, const std::string& file) {
   const std::string origin = zone.origin().to_text();
+  // Without a SOA the error points at the first record, where one belongs.
+  int first_line = 0;
+  for (const auto& record : zone.records())
+    if (record.line && (first_line == 0 || static_cast<int>(record.line) < first_line))
+      first_line = static_cast<int>(record.line);
   if (zone.name_count() == 0 || zone.name(0) != zone.origin().wire())
-    throw dns::ZoneFileError(file, 0, "no SOA record at the apex " + origin);
+    throw dns::ZoneFileError(file, first_line, "no SOA record at the apex " + origin);
   auto apex = zone.records_at(0);
+  auto soa = std::find_if(apex.begin(), apex.end(), [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; });
   size_t soa_count = std::count_if(apex.begin(), apex.end(),
                                    [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; });
-  if (soa_count == 0) throw dns::ZoneFileError(file, 0, "no SOA record at the apex " + origin);
+  if (soa_count == 0) throw dns::ZoneFileError(file, first_line, "no SOA record at the apex " + origin);
   if (soa_count > 1) {
     auto second = std::find_if(apex.begin(), apex.end(),
                                [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; }) + 1;
     fail(file, *second, "a second SOA record at the apex " + origin + "; a zone has exactly one");
   }
   if (!has_type(apex, dns::rr_type::NS))
-    throw dns::ZoneFileError(file, 0, "no NS records at the apex " + origin);
+    fail(file, *soa, "no NS records at the apex " + origin);
   for (const auto& record : apex)
     if (record.type == dns::rr_type::DS)
       fail(file, record, "DS record at the apex " + origin + " belongs in the parent zone");

@@ -75,8 +75,11 @@ void classify_names(const Zone& zone, bool want_ents, ZoneLayout& layout) {
       missing.clear();
       for (auto p = dns::parent_of(name); p.size() > open.back().size(); p = dns::parent_of(p))
         missing.push_back(p);
+      // Missing ancestors go on the stack too, so that a sibling below the
+      // same empty non-terminal does not add it a second time.
       for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
         layout.empty_non_terminals.emplace_back(*it);
+        open.push_back(*it);  // a suffix of `name`: lives in the zone's arena
       }
     }
     open.push_back(name);
