@@ -6,8 +6,6 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "conf/config.h"
-#include "dns/zone_reader.h"
 #include "keystore/keystore.h"
 
 namespace {
@@ -33,12 +31,6 @@ int main(int argc, char** argv) {
   } catch (const cli::UsageError& e) {
     std::cerr << "wiresign " << command << ": " << e.what() << "\n" << kUsage;
     return 2;
-  } catch (const dns::ZoneFileError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  } catch (const conf::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
   } catch (const keystore::KeystoreError& e) {
     std::cerr << "error: keystore: " << e.what() << "\n";
     return 1;

@@ -120,19 +120,12 @@ bool append_rdata_fast(std::string& out, uint16_t type, std::span<const uint8_t>
       return true;
     }
     case rr_type::DNSKEY:
-    case rr_type::CDNSKEY: {
-      if (rd.size() < 4) return false;
-      append_uint(out, get_u16(rd.data()));
-      out.push_back(' ');
-      append_uint(out, rd[2]);
-      out.push_back(' ');
-      append_uint(out, rd[3]);
-      out.push_back(' ');
-      append_base64(out, rd.subspan(4));
-      return true;
-    }
+    case rr_type::CDNSKEY:
     case rr_type::DS:
     case rr_type::CDS: {
+      // Both start with a 16-bit field and two octets (flags or key tag,
+      // then protocol/algorithm or algorithm/digest type); then the key in
+      // base64 or the digest in hex.
       if (rd.size() < 5) return false;
       append_uint(out, get_u16(rd.data()));
       out.push_back(' ');
@@ -140,7 +133,8 @@ bool append_rdata_fast(std::string& out, uint16_t type, std::span<const uint8_t>
       out.push_back(' ');
       append_uint(out, rd[3]);
       out.push_back(' ');
-      append_hex(out, rd.subspan(4));
+      if (type == rr_type::DNSKEY || type == rr_type::CDNSKEY) append_base64(out, rd.subspan(4));
+      else append_hex(out, rd.subspan(4));
       return true;
     }
     default:

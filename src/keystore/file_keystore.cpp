@@ -18,6 +18,7 @@
 #include <sstream>
 #include <utility>
 
+#include "dns/zone_writer.h"
 #include "dns/base_encoding.h"
 #include "keystore/dnskey.h"
 #include "keystore/open_keystore.h"
@@ -96,10 +97,8 @@ std::string key_file_base(const std::string& zone, dns::Algorithm alg, uint16_t 
 
 // "20261123000000": the UTC timestamp BIND writes for Created/Publish/Activate.
 std::string bind_timestamp(std::time_t when) {
-  std::tm utc{};
-  gmtime_r(&when, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%d%H%M%S", &utc);
+  std::string text;
+  dns::append_timestamp(text, static_cast<uint32_t>(when));
   return text;
 }
 

@@ -1,6 +1,7 @@
 // DNSSEC keys generated and used inside a PKCS#11 token: C_GenerateKeyPair
 // with non-extractable private keys, public keys read back into DNSKEY form
 // (RFC 3110 §2, RFC 6605 §4, RFC 8080 §3), signing with one session per thread.
+#include "dns/zone_writer.h"
 #include "keystore/pkcs11_keystore.h"
 
 #include <openssl/rand.h>
@@ -89,10 +90,8 @@ struct KeyLabel {
 };
 
 std::string utc_timestamp(std::time_t when) {
-  std::tm utc{};
-  gmtime_r(&when, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%d%H%M%S", &utc);
+  std::string text;
+  dns::append_timestamp(text, static_cast<uint32_t>(when));
   return text;
 }
 
