@@ -8,10 +8,12 @@
 #
 # usage: sign_bench.sh [--hsm] [--no-verify] [--signers "wiresign ldns bind knot"] [NAMES]
 #   NAMES          zone size for tools/gen_zone.py (default $BENCH_NAMES or 1000000)
-#   --hsm          also sign with wiresign using a SoftHSM keystore
+#   --hsm          also sign with wiresign using a SoftHSM keystore, and measure
+#                  SoftHSM's own C_Sign rate (tests/bench/pkcs11_sign_rate) to compare
 #   --no-verify    skip the validation of the outputs
 # Env: WIRESIGN (default: build/src/wiresign or build/wiresign), WIRESIGN_SOURCE_DIR,
 #      BENCH_TIMEOUT (seconds per signer, default 3600), VERIFY_TIMEOUT (default 1800),
+#      PKCS11_SIGN_RATE (default: tests/bench/pkcs11_sign_rate in WIRESIGN's build dir),
 #      KEEP_TMP=1 keeps the work directory.
 set -euo pipefail
 
@@ -67,6 +69,7 @@ fi
 say "openssl: $openssl_rate ECDSA P-256 signatures/s on $threads cores"
 
 rows=()
+last_rate=0  # sig/s of the last run_signer, 0 if it failed
 
 # count_rrsigs FILE: RRSIG records in a zone file with one record per line
 # (the type is the 3rd or 4th field; RRSIG in an NSEC bitmap is further right).
@@ -79,6 +82,7 @@ count_rrsigs() {
 run_signer() {
   local label=$1 output=$2 rc wall user sys rss rrsigs rate cpu_rate share result
   shift 2
+  last_rate=0
   say "$label: $*"
   /usr/bin/time -f '%e %U %S %M' -o "$tmp/$label.time" \
     timeout --kill-after=10 "$bench_timeout" "$@" > "$tmp/$label.log" 2>&1 && rc=0 || rc=$?
@@ -92,6 +96,7 @@ run_signer() {
   rrsigs=$(count_rrsigs "$output")
   rate=$(calc %d "if ($wall > 0) x = $rrsigs / $wall")
   cpu_rate=$(calc %d "if ($user + $sys > 0) x = $rrsigs / ($user + $sys)")
+  last_rate=$rate
   share=-
   [[ $openssl_rate != 0 ]] && share=$(calc %.1f "x = 100 * $rate / $openssl_rate")%
   result=not-checked
@@ -191,9 +196,37 @@ policies:
 EOF
     run_signer wiresign+softhsm "$tmp/hsm.signed" "$WIRESIGN" sign --origin $origin --input "$zone" \
       --output "$tmp/hsm.signed" --config "$tmp/hsm/wiresign.yaml" --policy bench --threads "$threads"
-    say "SoftHSM's own C_Sign rate: no installed tool measures it (pkcs11-tool signs once per"
-    say "process); a tests/bench binary of wiresign is to measure it. The wiresign+softhsm row"
-    say "against the wiresign row shows the cost of going through PKCS#11."
+    # SoftHSM's own rate (C_SignInit + C_Sign over a fixed digest, one session per
+    # thread) is the ceiling for wiresign+softhsm; its key is for zone bench.rate.
+    hsm_rate=0
+    hsm_note="pkcs11_sign_rate not found (set PKCS11_SIGN_RATE)"
+    if [[ -z ${PKCS11_SIGN_RATE:-} ]]; then
+      for candidate in "$(dirname "$WIRESIGN")/../tests/bench/pkcs11_sign_rate" \
+          "$(dirname "$WIRESIGN")/tests/bench/pkcs11_sign_rate" "$PWD/tests/bench/pkcs11_sign_rate" \
+          "$src/build/tests/bench/pkcs11_sign_rate"; do
+        if [[ -x $candidate ]]; then PKCS11_SIGN_RATE=$candidate; break; fi
+      done
+    fi
+    if [[ -n ${PKCS11_SIGN_RATE:-} && -x $PKCS11_SIGN_RATE ]]; then
+      say "pkcs11_sign_rate: $threads threads, 5 s ..."
+      if timeout 120 "$PKCS11_SIGN_RATE" --module /usr/lib/softhsm/libsofthsm2.so --token-label wiresign \
+          --pin-file "$tmp/hsm/hsm.pin" --algorithm ecdsap256sha256 --threads "$threads" --seconds 5 \
+          > "$tmp/hsm/sign_rate.log" 2>&1; then
+        hsm_rate=$(awk '/^pkcs11 C_Sign rate:/ { print $4 }' "$tmp/hsm/sign_rate.log")
+        hsm_note=
+        if [[ -z $hsm_rate ]]; then hsm_rate=0; hsm_note="could not parse pkcs11_sign_rate output"; fi
+      else
+        hsm_note="pkcs11_sign_rate failed: $(tail -n1 "$tmp/hsm/sign_rate.log")"
+      fi
+    fi
+    if [[ $hsm_rate != 0 ]]; then
+      hsm_share=-
+      [[ $last_rate != 0 ]] && hsm_share=$(calc %.1f "x = 100 * $last_rate / $hsm_rate")%
+      hsm_summary="SoftHSM C_Sign rate ($threads threads): $hsm_rate sign/s; wiresign+softhsm: $last_rate sig/s = $hsm_share of it (target >= 70%)"
+    else
+      hsm_summary="SoftHSM C_Sign rate: not measured ($hsm_note)"
+    fi
+    say "$hsm_summary"
   fi
 fi
 
@@ -202,3 +235,4 @@ echo "zone: $names names ($(wc -l < "$zone") records); $threads threads; ECDSA P
 echo "openssl speed -multi $threads ecdsap256: $openssl_rate sign/s"
 printf '%-18s %8s %8s %8s %10s %10s %10s %9s  %s\n' signer wall_s cpu_s rss_MB RRSIGs sig/s sig/cpu_s %openssl output
 for row in "${rows[@]}"; do echo "$row"; done
+if [[ -n ${hsm_summary:-} ]]; then echo "$hsm_summary"; fi
