@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything wiresign's build, tests and benchmarks need on Debian 12.
-# Idempotent: does nothing when all packages are present; runs `apt-get update`
-# only when a package has no install candidate (fresh image, empty lists).
+# Idempotent: does nothing when all packages are present; otherwise refreshes
+# the package lists and installs what is missing.
 # Uses sudo only when not root. Exits non-zero on any failure.
 set -euo pipefail
 
@@ -37,19 +37,9 @@ fi
 echo "install-deps: missing: ${missing[*]}"
 
 export DEBIAN_FRONTEND=noninteractive
-# Update the package lists only if apt does not know a candidate for some
-# missing package (e.g. a fresh container with empty /var/lib/apt/lists).
-need_update=false
-for p in "${missing[@]}"; do
-  candidate=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
-  if [[ -z $candidate || $candidate == "(none)" ]]; then
-    need_update=true
-    break
-  fi
-done
-if $need_update; then
-  timeout 600 "${as_root[@]}" apt-get update
-fi
+# Refresh the package lists before installing: on a fresh image they may be
+# empty, or old enough that the versions they name are gone from the mirror.
+timeout 600 "${as_root[@]}" apt-get update
 
 timeout 1800 "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 
