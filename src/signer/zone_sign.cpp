@@ -165,6 +165,28 @@ bool signed_by_dnskey_signers(uint16_t type) {
   return type == dns::rr_type::DNSKEY || type == dns::rr_type::CDS || type == dns::rr_type::CDNSKEY;
 }
 
+// Where a worker puts the records of one batch: master-file text, or the
+// uncompressed wire form of each record one after another.
+class BatchOutput {
+ public:
+  BatchOutput(OutputForm form, size_t reserve) : form_(form) { bytes_.reserve(reserve); }
+  void add(const dns::RecordView& rr) {
+    if (form_ == OutputForm::text) {
+      dns::append_record_text(bytes_, rr);
+    } else {
+      wire_.clear();
+      dns::append_record_wire(wire_, rr);
+      bytes_.append(reinterpret_cast<const char*>(wire_.data()), wire_.size());
+    }
+  }
+  std::string take() { return std::move(bytes_); }
+
+ private:
+  OutputForm form_;
+  std::string bytes_;
+  std::vector<uint8_t> wire_;
+};
+
 // Everything one worker thread owns: its signing contexts and buffers.
 class BatchSigner {
  public:
@@ -174,7 +196,7 @@ class BatchSigner {
     for (const auto& use : keys_) contexts_.push_back(zone_keys.keystore->open_signer(use.key.info));
   }
 
-  void sign_name(size_t index, std::string& out, SignStats& stats) {
+  void sign_name(size_t index, BatchOutput& out, SignStats& stats) {
     auto records = zone_.records_at(index);
     NameKind kind = layout_.kinds[index];
     std::string_view owner = zone_.name(index);
@@ -196,7 +218,7 @@ class BatchSigner {
     if (!options_.policy.nsec3 && kind != NameKind::occluded) emit_nsec(index, kind, out, stats);
   }
 
-  void sign_nsec3(size_t k, std::string& out, SignStats& stats) {
+  void sign_nsec3(size_t k, BatchOutput& out, SignStats& stats) {
     const auto& chain = layout_.nsec3;
     const Nsec3Entry& entry = chain[k];
     const Nsec3Entry& next = chain[(k + 1) % chain.size()];
@@ -216,12 +238,12 @@ class BatchSigner {
 
  private:
   void emit_rrset(std::string_view owner, std::span<const RecordEntry> records, uint16_t type, NameKind kind,
-                  std::string& out, SignStats& stats) {
+                  BatchOutput& out, SignStats& stats) {
     rdatas_.clear();
     uint32_t ttl = 0;
     for (const auto& r : records) {
       if (r.type != type) continue;
-      dns::append_record_text(out, zone_.view(r));
+      out.add(zone_.view(r));
       rdatas_.push_back(zone_.rdata(r));
       ttl = r.ttl;
     }
@@ -230,7 +252,7 @@ class BatchSigner {
     if (is_signed) sign_and_emit({owner, type, ttl, rdatas_}, out, stats);
   }
 
-  void emit_nsec(size_t index, NameKind kind, std::string& out, SignStats& stats) {
+  void emit_nsec(size_t index, NameKind kind, BatchOutput& out, SignStats& stats) {
     size_t next = index + 1;
     while (next < zone_.name_count() && layout_.kinds[next] == NameKind::occluded) ++next;
     std::string_view next_name = next < zone_.name_count() ? zone_.name(next) : zone_.name(0);
@@ -239,20 +261,20 @@ class BatchSigner {
     emit_generated(zone_.name(index), dns::rr_type::NSEC, out, stats);
   }
 
-  void emit_generated(std::string_view owner, uint16_t type, std::string& out, SignStats& stats) {
-    dns::append_record_text(out, {owner, type, dns::kClassIN, layout_.denial_ttl, rdata_});
+  void emit_generated(std::string_view owner, uint16_t type, BatchOutput& out, SignStats& stats) {
+    out.add({owner, type, dns::kClassIN, layout_.denial_ttl, rdata_});
     ++stats.denial_records;
     single_[0] = rdata_;
     sign_and_emit({owner, type, layout_.denial_ttl, single_}, out, stats);
   }
 
-  void sign_and_emit(const RRsetToSign& rrset, std::string& out, SignStats& stats) {
+  void sign_and_emit(const RRsetToSign& rrset, BatchOutput& out, SignStats& stats) {
     bool by_dnskey_signers = signed_by_dnskey_signers(rrset.type);
     for (size_t k = 0; k < keys_.size(); ++k) {
       if (!(by_dnskey_signers ? keys_[k].signs_dnskey : keys_[k].signs_zone)) continue;
       auto window = policy::signature_window(options_.policy, options_.now, rrset_spread(rrset.owner, rrset.type));
       make_rrsig(rrset, keys_[k].key, *contexts_[k], window, scratch_, rrsig_);
-      dns::append_record_text(out, {rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, rrsig_});
+      out.add({rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, rrsig_});
       ++stats.rrsigs;
     }
     ++stats.rrsets_signed;
@@ -309,7 +331,7 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
   return serial;
 }
 
-SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& options, const TextSink& sink,
+SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& options, const ChunkSink& sink,
                     const ProgressSink& progress) {
   SignStats stats;
   stats.names = zone.name_count();
@@ -357,15 +379,14 @@ SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& o
           if (stop || next_batch >= batches) break;
           batch = next_batch++;
         }
-        std::string text;
-        text.reserve(kBatch * 400);
+        BatchOutput output(options.output, kBatch * 400);
         size_t end = std::min(units, (batch + 1) * kBatch);
         for (size_t u = batch * kBatch; u < end; ++u) {
-          if (u < zone.name_count()) signer.sign_name(u, text, local);
-          else signer.sign_nsec3(u - zone.name_count(), text, local);
+          if (u < zone.name_count()) signer.sign_name(u, output, local);
+          else signer.sign_nsec3(u - zone.name_count(), output, local);
         }
         std::lock_guard lock(mutex);
-        results[batch] = std::move(text);
+        results[batch] = output.take();
         done[batch] = true;
         ready.notify_all();
       }

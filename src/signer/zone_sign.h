@@ -22,11 +22,16 @@ struct ZoneKeys {
   std::vector<keystore::KeyInfo> zone_signers;    // ZSKs (or the CSK): sign everything else
 };
 
+// How sign_zone hands the signed zone over: master-file text, or each record's
+// uncompressed wire form (owner, type, class, TTL, RDLENGTH, RDATA) in a row.
+enum class OutputForm { text, wire };
+
 struct SignOptions {
   policy::SigningPolicy policy;
   unsigned threads = 1;
   uint32_t now = 0;  // signing time, seconds since the epoch (the clock is the caller's)
   std::vector<uint8_t> nsec3_salt;  // policy.nsec3_salt_length octets, chosen by the caller
+  OutputForm output = OutputForm::text;
 };
 
 struct SignStats {
@@ -45,8 +50,10 @@ struct SignProgress {
   size_t total = 0;
 };
 
-// Receives the signed zone as master-file text, in order, chunk by chunk.
-using TextSink = std::function<void(std::string_view)>;
+// Receives the signed zone in canonical order (then the NSEC3 records in hash
+// order), chunk by chunk, in the SignOptions' output form. Chunks end on
+// record boundaries.
+using ChunkSink = std::function<void(std::string_view)>;
 using ProgressSink = std::function<void(const SignProgress&)>;
 
 // Makes a loaded zone ready to sign: adds the DNSKEY RRset and (for NSEC3)
@@ -57,6 +64,6 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
 
 // Signs the prepared zone and writes it to `sink`. Throws on keystore errors.
 SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& options,
-                    const TextSink& sink, const ProgressSink& progress = {});
+                    const ChunkSink& sink, const ProgressSink& progress = {});
 
 }  // namespace wiresign::signer
