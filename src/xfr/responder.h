@@ -1,0 +1,34 @@
+// Answers to what secondaries ask of the signer (pure logic, no sockets):
+// SOA and exact-match queries with their RRSIGs when DO is set (RFC 4035
+// §3.1.1), AXFR as a stream of messages that starts and ends with the SOA
+// (RFC 5936 §2.2), and the refusals: REFUSED for zones not served or
+// sources not allowed, NOTIMP for other opcodes, FORMERR for bad questions.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "xfr/message.h"
+#include "xfr/signed_zone.h"
+
+namespace wiresign::xfr {
+
+// Finds the zone a question name belongs to (or nullptr: not served here).
+using ZoneLookup = std::function<const SignedZone*(std::string_view qname_wire)>;
+
+// The answer to a single-message query (anything but AXFR/IXFR). Over UDP,
+// an answer larger than the client's EDNS buffer (512 without EDNS) comes back
+// with TC set and no records, so that the client retries over TCP.
+Message answer_query(const Message& query, const ZoneLookup& zones, bool over_udp);
+
+// An RCODE-only answer echoing the question (REFUSED, NOTAUTH, FORMERR...).
+Message error_answer(const Message& query, uint8_t rcode);
+
+// The messages of a full zone transfer of `zone`, each at most
+// `max_message_octets` (RFC 5936 §2.2: SOA first and last; the question only
+// in the first message). Built to wire form; a caller that signs with TSIG
+// does so message by message.
+std::vector<std::vector<uint8_t>> build_axfr(const Message& query, const SignedZone& zone,
+                                             size_t max_message_octets = 16384);
+
+}  // namespace wiresign::xfr

@@ -1,0 +1,58 @@
+// A published signed zone held in memory, as the outbound side serves it:
+// the records in wire form in one buffer, indexed by owner name, so that SOA
+// and exact-match queries and AXFR (RFC 5936) read from it without copies.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dns/name.h"
+#include "dns/record.h"
+
+namespace wiresign::xfr {
+
+class SignedZone {
+ public:
+  // `records` is sign_zone's output in OutputForm::wire: uncompressed
+  // records one after another. Throws std::runtime_error when it is not
+  // well-formed or has no SOA at the apex.
+  SignedZone(dns::Name origin, std::string records);
+
+  const dns::Name& origin() const { return origin_; }
+  uint32_t serial() const { return serial_; }
+  size_t record_count() const { return entries_.size(); }
+  const dns::RecordView& soa() const { return soa_; }
+
+  // The RRset of `type` at `owner` (any case), then, when `with_rrsigs`, the
+  // RRSIGs that cover it. Empty when there is none.
+  std::vector<dns::RecordView> lookup(std::string_view owner, uint16_t type, bool with_rrsigs) const;
+  // Every record except the apex SOA, in the order they were signed.
+  template <typename F>
+  void for_each_record_but_soa(F&& visit) const {
+    for (size_t i = 0; i < entries_.size(); ++i)
+      if (i != soa_index_) visit(view(i));
+  }
+
+ private:
+  struct Entry {
+    uint32_t owner_offset;
+    uint16_t owner_length;
+    uint16_t type;
+    uint32_t ttl;
+    uint32_t rdata_offset;
+    uint16_t rdata_length;
+  };
+  dns::RecordView view(size_t index) const;
+
+  dns::Name origin_;
+  std::string bytes_;
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> by_owner_;  // lower-case owner -> [first, last)
+  size_t soa_index_ = 0;
+  dns::RecordView soa_;
+  uint32_t serial_ = 0;
+};
+
+}  // namespace wiresign::xfr
