@@ -30,6 +30,17 @@ inline void put_u32(std::vector<uint8_t>& out, uint32_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
   out.push_back(static_cast<uint8_t>(v));
 }
+// Offset of SERIAL in SOA RDATA: it follows MNAME and RNAME (RFC 1035 §3.3.13).
+// Returns a value past the end when the RDATA is too short.
+inline size_t soa_serial_offset(std::span<const uint8_t> soa_rdata) {
+  size_t pos = 0;
+  for (int names = 0; names < 2 && pos < soa_rdata.size(); ++names) {
+    while (pos < soa_rdata.size() && soa_rdata[pos] != 0) pos += 1 + soa_rdata[pos];
+    ++pos;
+  }
+  return pos;
+}
+
 inline uint16_t get_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 inline uint32_t get_u32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];

@@ -4,15 +4,6 @@
 
 namespace wiresign::signer {
 
-size_t soa_serial_offset(std::span<const uint8_t> soa_rdata) {
-  size_t pos = 0;
-  for (int names = 0; names < 2 && pos < soa_rdata.size(); ++names) {
-    while (pos < soa_rdata.size() && soa_rdata[pos] != 0) pos += 1 + soa_rdata[pos];
-    ++pos;
-  }
-  return pos;
-}
-
 bool serial_newer(uint32_t a, uint32_t b) {
   return a != b && static_cast<int32_t>(a - b) > 0;
 }

@@ -2,7 +2,6 @@
 #pragma once
 #include <cstdint>
 #include <ctime>
-#include <span>
 
 #include "conf/config.h"
 
@@ -12,9 +11,6 @@ namespace wiresign::signer {
 // `keep` returns the input serial; every other policy returns a serial newer
 // than `serial` in RFC 1982 terms.
 uint32_t next_serial(conf::SerialPolicy policy, uint32_t serial, std::time_t now);
-
-// Offset of SERIAL in SOA RDATA: it follows MNAME and RNAME (RFC 1035 §3.3.13).
-size_t soa_serial_offset(std::span<const uint8_t> soa_rdata);
 
 // True when a is newer than b in serial-number arithmetic (RFC 1982 §3.2).
 bool serial_newer(uint32_t a, uint32_t b);

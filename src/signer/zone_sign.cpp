@@ -320,7 +320,7 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
   auto soa = std::find_if(apex_records.begin(), apex_records.end(),
                           [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; });
   auto soa_rdata = zone.rdata(*soa);
-  size_t pos = soa_serial_offset(soa_rdata);
+  size_t pos = dns::soa_serial_offset(soa_rdata);
   uint32_t serial = next_serial(options.policy.serial, dns::get_u32(soa_rdata.data() + pos), options.now);
   soa_rdata[pos] = static_cast<uint8_t>(serial >> 24);
   soa_rdata[pos + 1] = static_cast<uint8_t>(serial >> 16);
@@ -345,7 +345,7 @@ SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& o
     if (r.type == dns::rr_type::SOA) {
       auto rd = zone.rdata(r);
       layout.denial_ttl = denial_ttl(r.ttl, rd);
-      stats.serial = dns::get_u32(rd.data() + soa_serial_offset(rd));
+      stats.serial = dns::get_u32(rd.data() + dns::soa_serial_offset(rd));
     }
   if (options.policy.nsec3) build_nsec3_chain(zone, options, layout);
 

@@ -9,11 +9,7 @@ namespace wiresign::xfr {
 namespace {
 
 uint32_t soa_serial(std::span<const uint8_t> rdata) {
-  size_t pos = 0;
-  for (int names = 0; names < 2 && pos < rdata.size(); ++names) {
-    while (pos < rdata.size() && rdata[pos] != 0) pos += 1 + rdata[pos];
-    ++pos;
-  }
+  size_t pos = dns::soa_serial_offset(rdata);
   if (pos + 4 > rdata.size()) throw std::runtime_error("malformed SOA RDATA");
   return dns::get_u32(rdata.data() + pos);
 }
