@@ -3,29 +3,9 @@
 
 #include "conf/config.h"
 #include "keystore/open_keystore.h"
+#include "signer/zone_keys.h"
 
 namespace wiresign::cli {
-namespace {
-
-std::vector<keystore::KeyInfo> keys_of(const std::vector<keystore::KeyInfo>& all, dns::Algorithm alg,
-                                       uint16_t flags) {
-  std::vector<keystore::KeyInfo> chosen;
-  for (const auto& key : all)
-    if (key.algorithm == alg && key.flags == flags) chosen.push_back(key);
-  return chosen;
-}
-
-keystore::KeyInfo create_key(keystore::Keystore& store, const std::string& origin, keystore::KeyRole role,
-                             const policy::SigningPolicy& policy, const Log& log) {
-  keystore::KeyRequest request{origin, role, policy.algorithm, policy.rsa_bits};
-  keystore::KeyInfo key = store.generate_key(request);
-  log(origin + ": created " + std::string(keystore::key_role_name(role)) + " " +
-      std::to_string(key.key_tag) + " (" + std::string(dns::algorithm_name(key.algorithm)) + ") in " +
-      store.describe());
-  return key;
-}
-
-}  // namespace
 
 ZoneKeySource open_zone_keys(const Options& options, const std::string& origin, const Log& log) {
   ZoneKeySource source;
@@ -53,20 +33,7 @@ ZoneKeySource open_zone_keys(const Options& options, const std::string& origin, 
   }
   if (options.has("csk")) source.policy.csk = true;
 
-  auto existing = source.keystore->list_keys(origin);
-  auto ksks = keys_of(existing, source.policy.algorithm, 257);
-  auto zsks = keys_of(existing, source.policy.algorithm, 256);
-  if (source.policy.csk) {
-    if (ksks.empty()) ksks.push_back(create_key(*source.keystore, origin, keystore::KeyRole::csk, source.policy, log));
-    source.keys.dnskey_signers = ksks;
-    source.keys.zone_signers = ksks;
-  } else {
-    if (ksks.empty()) ksks.push_back(create_key(*source.keystore, origin, keystore::KeyRole::ksk, source.policy, log));
-    if (zsks.empty()) zsks.push_back(create_key(*source.keystore, origin, keystore::KeyRole::zsk, source.policy, log));
-    source.keys.dnskey_signers = ksks;
-    source.keys.zone_signers = zsks;
-  }
-  source.keys.keystore = source.keystore.get();
+  source.keys = signer::select_zone_keys(*source.keystore, origin, source.policy, log);
   return source;
 }
 
