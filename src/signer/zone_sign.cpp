@@ -321,7 +321,13 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
                           [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; });
   auto soa_rdata = zone.rdata(*soa);
   size_t pos = dns::soa_serial_offset(soa_rdata);
-  uint32_t serial = next_serial(options.policy.serial, dns::get_u32(soa_rdata.data() + pos), options.now);
+  uint32_t base = dns::get_u32(soa_rdata.data() + pos);
+  // Every re-sign must reach the secondaries, so count on from the published
+  // serial when the input has not passed it (DESIGN.md promise 2).
+  if (options.published_serial && options.policy.serial != conf::SerialPolicy::keep &&
+      !serial_newer(base, *options.published_serial))
+    base = *options.published_serial;
+  uint32_t serial = next_serial(options.policy.serial, base, options.now);
   soa_rdata[pos] = static_cast<uint8_t>(serial >> 24);
   soa_rdata[pos + 1] = static_cast<uint8_t>(serial >> 16);
   soa_rdata[pos + 2] = static_cast<uint8_t>(serial >> 8);

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ struct SignOptions {
   uint32_t now = 0;  // signing time, seconds since the epoch (the clock is the caller's)
   std::vector<uint8_t> nsec3_salt;  // policy.nsec3_salt_length octets, chosen by the caller
   OutputForm output = OutputForm::text;
+  // The serial already published for this zone, if any: a new version must be
+  // newer than it even when the input's serial has not moved (a re-sign).
+  std::optional<uint32_t> published_serial;
 };
 
 struct SignStats {

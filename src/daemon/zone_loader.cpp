@@ -1,0 +1,69 @@
+// Signing file zones for the daemon.
+#include "daemon/zone_loader.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "keystore/open_keystore.h"
+#include "policy/signing_policy.h"
+#include "signer/zone.h"
+#include "signer/zone_keys.h"
+#include "signer/zone_sign.h"
+#include "xfr/acl.h"
+
+namespace wiresign::daemon {
+
+ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log)
+    : config_(config), zones_(zones), log_(std::move(log)) {}
+
+keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
+  auto& slot = keystores_[policy.keystore];
+  if (!slot) slot = keystore::open_keystore(*config_.find_keystore(policy.keystore));
+  return *slot;
+}
+
+bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    const conf::PolicyConfig& policy_config = *config_.find_policy(zone.policy);
+    keystore::Keystore& store = keystore_for(policy_config);
+    signer::SignOptions options;
+    options.policy = policy::policy_from_config(policy_config);
+    options.threads = std::max(1u, std::thread::hardware_concurrency());
+    options.now = static_cast<uint32_t>(std::time(nullptr));
+    options.output = signer::OutputForm::wire;
+    std::random_device random;
+    for (unsigned i = 0; i < options.policy.nsec3_salt_length; ++i)
+      options.nsec3_salt.push_back(static_cast<uint8_t>(random()));
+    if (auto served = zones_.find(dns::Name::from_text(zone.name).wire())) options.published_serial = served->zone->serial();
+    signer::ZoneKeys keys = signer::select_zone_keys(store, zone.name, options.policy, log_);
+
+    dns::Name origin = dns::Name::from_text(zone.name);
+    auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
+    signer::Zone unsigned_zone = signer::load_zone_file(zone.file, origin, warn);
+    signer::prepare_zone(unsigned_zone, keys, options, zone.file, warn);
+    std::string wire;
+    signer::SignStats stats =
+        signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
+
+    xfr::ServedZone served;
+    served.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
+    served.allow_transfer = xfr::parse_acl(zone.allow_transfer);
+    if (!zone.transfer_tsig.empty()) {
+      const conf::TsigKeyConfig* key = config_.find_tsig_key(zone.transfer_tsig);
+      served.transfer_tsig = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
+    }
+    zones_.publish(origin.wire(), std::move(served));
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    log_(zone.name + ": signed serial " + std::to_string(stats.serial) + " from " + zone.file + " (" +
+         std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs) + " RRSIGs, " +
+         std::to_string(seconds).substr(0, 5) + " s); serving it");
+    return true;
+  } catch (const std::exception& e) {
+    log_(zone.name + ": not published: " + e.what() + "; the version already served (if any) stays");
+    return false;
+  }
+}
+
+}  // namespace wiresign::daemon

@@ -1,0 +1,166 @@
+// Sockets for the outbound side: each request is parsed into a Message,
+// answered by the responder, and written back; policy lives elsewhere.
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange
+
+#include "xfr/server.h"
+
+#include <ctime>
+
+#include "dns/name.h"
+#include "dns/record.h"
+#include "xfr/acl.h"
+#include "xfr/message.h"
+#include "xfr/responder.h"
+
+namespace wiresign::xfr {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+constexpr uint16_t kTypeAxfr = 252, kTypeIxfr = 251;
+}
+
+void ZoneTable::publish(const std::string& origin_wire, ServedZone zone) {
+  auto shared = std::make_shared<const ServedZone>(std::move(zone));
+  std::lock_guard lock(mutex_);
+  zones_[origin_wire] = std::move(shared);
+}
+
+std::shared_ptr<const ServedZone> ZoneTable::find(std::string_view qname) const {
+  std::string name(qname);
+  dns::lowercase_name(name.data(), name.size());
+  std::lock_guard lock(mutex_);
+  for (std::string_view candidate = name;; candidate = dns::parent_of(candidate)) {
+    auto it = zones_.find(std::string(candidate));
+    if (it != zones_.end()) return it->second;
+    if (candidate.empty() || candidate[0] == 0) return nullptr;
+  }
+}
+
+Server::Server(asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log)
+    : zones_(zones), log_(std::move(log)) {
+  for (const auto& address : listen) {
+    try {
+      auto ip = asio::ip::make_address(address.ip);
+      auto udp_socket = std::make_shared<udp::socket>(io, udp::endpoint(ip, address.port));
+      auto acceptor = std::make_shared<tcp::acceptor>(io, tcp::endpoint(ip, address.port));
+      asio::co_spawn(io, serve_udp(udp_socket), asio::detached);
+      asio::co_spawn(io, accept_tcp(acceptor), asio::detached);
+      log_("listening on " + address.str() + " (UDP and TCP)");
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot listen on " + address.str() + ": " + e.what());
+    }
+  }
+}
+
+std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> request, const std::string& source,
+                                                  bool over_udp) {
+  Message query;
+  try {
+    query = parse_message(request);
+  } catch (const MessageError& e) {
+    log_("query from " + source + " dropped: " + e.what());
+    return {};
+  }
+  if (query.header.qr) return {};  // never answer an answer
+  auto lookup = [this](std::string_view qname) -> const SignedZone* {
+    auto served = zones_.find(qname);
+    return served ? served->zone.get() : nullptr;
+  };
+  bool transfer = query.questions.size() == 1 &&
+                  (query.questions[0].type == kTypeAxfr || query.questions[0].type == kTypeIxfr);
+  if (!transfer) return {build_message(answer_query(query, lookup, over_udp))};
+
+  const std::string qname = dns::to_text(query.questions[0].name);
+  const char* kind = query.questions[0].type == kTypeAxfr ? "AXFR" : "IXFR";
+  auto served = zones_.find(query.questions[0].name);
+  if (!served || served->zone->origin().wire() != dns::Name::from_text(qname).wire()) {
+    log_(qname + ": " + kind + " from " + source + " refused: zone not served here");
+    return {build_message(error_answer(query, rcode::refused))};
+  }
+  if (over_udp) {
+    // RFC 1995 §2: over UDP an IXFR that does not fit gets the current SOA.
+    if (query.questions[0].type == kTypeAxfr) return {build_message(error_answer(query, rcode::refused))};
+    Message reply = error_answer(query, rcode::noerror);
+    reply.header.aa = true;
+    const auto& soa = served->zone->soa();
+    reply.answers.push_back({std::string(soa.owner), soa.type, soa.rclass, soa.ttl, {soa.rdata.begin(), soa.rdata.end()}});
+    return {build_message(reply)};
+  }
+  if (!address_allowed(source, served->allow_transfer)) {
+    log_(qname + ": " + kind + " from " + source + " refused: not in allow-transfer");
+    return {build_message(error_answer(query, rcode::refused))};
+  }
+  auto now = static_cast<uint64_t>(std::time(nullptr));
+  std::vector<uint8_t> request_mac;
+  if (served->transfer_tsig) {
+    std::vector<TsigKey> keys{*served->transfer_tsig};
+    TsigVerification check = tsig_verify(request, keys, now);
+    if (check.outcome != TsigVerification::Outcome::ok) {
+      log_(qname + ": " + kind + " from " + source + " refused: " + check.describe() + "; transfer-tsig " +
+           dns::to_text(served->transfer_tsig->name) + " required");
+      return {build_message(error_answer(query, rcode::notauth))};
+    }
+    request_mac = check.mac;
+  }
+  // A full transfer also answers IXFR (RFC 1995 §4): the journal comes with issue 4.
+  auto messages = build_axfr(query, *served->zone);
+  if (served->transfer_tsig) {
+    TsigSignOptions options;
+    options.time_signed = now;
+    options.request_mac = request_mac;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      options.timers_only = i > 0;
+      options.request_mac = tsig_sign(messages[i], *served->transfer_tsig, options);
+    }
+  }
+  log_(qname + ": " + kind + " to " + source + ": serial " + std::to_string(served->zone->serial()) + ", " +
+       std::to_string(served->zone->record_count() + 1) + " records in " + std::to_string(messages.size()) +
+       " messages" + (served->transfer_tsig ? ", TSIG-signed" : ""));
+  return messages;
+}
+
+asio::awaitable<void> Server::serve_udp(std::shared_ptr<udp::socket> socket) {
+  std::vector<uint8_t> buffer(65535);
+  for (;;) {
+    udp::endpoint peer;
+    size_t length = co_await socket->async_receive_from(asio::buffer(buffer), peer, asio::use_awaitable);
+    auto answers = respond({buffer.data(), length}, peer.address().to_string(), true);
+    for (const auto& answer : answers) {
+      boost::system::error_code ignored;
+      socket->send_to(asio::buffer(answer), peer, 0, ignored);
+    }
+  }
+}
+
+asio::awaitable<void> Server::accept_tcp(std::shared_ptr<tcp::acceptor> acceptor) {
+  for (;;) {
+    tcp::socket socket = co_await acceptor->async_accept(asio::use_awaitable);
+    asio::co_spawn(acceptor->get_executor(), serve_tcp(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::serve_tcp(tcp::socket socket) {
+  std::string source;
+  try {
+    source = socket.remote_endpoint().address().to_string();
+    std::vector<uint8_t> buffer;
+    for (;;) {
+      uint8_t length_octets[2];
+      co_await asio::async_read(socket, asio::buffer(length_octets), asio::use_awaitable);
+      buffer.resize(dns::get_u16(length_octets));
+      co_await asio::async_read(socket, asio::buffer(buffer), asio::use_awaitable);
+      for (auto& answer : respond(buffer, source, false)) {
+        uint8_t prefix[2] = {static_cast<uint8_t>(answer.size() >> 8), static_cast<uint8_t>(answer.size())};
+        std::array<asio::const_buffer, 2> parts{asio::buffer(prefix), asio::buffer(answer)};
+        co_await asio::async_write(socket, parts, asio::use_awaitable);
+      }
+    }
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset)
+      log_("TCP connection from " + source + " closed: " + e.code().message());
+  }
+}
+
+}  // namespace wiresign::xfr

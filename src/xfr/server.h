@@ -1,0 +1,62 @@
+// The outbound DNS server: SOA and exact-match queries over UDP and TCP, and
+// AXFR/IXFR over TCP to allow-transfer sources, TSIG-checked and -signed when
+// the zone requires a key (RFC 5936, RFC 8945). Boost.Asio, one io_context.
+#pragma once
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without including it
+
+#include <boost/asio.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/address.h"
+#include "xfr/signed_zone.h"
+#include "xfr/tsig.h"
+
+namespace wiresign::xfr {
+
+// A published zone and who may transfer it.
+struct ServedZone {
+  std::shared_ptr<const SignedZone> zone;
+  std::vector<conf::AddressPrefix> allow_transfer;
+  std::optional<TsigKey> transfer_tsig;  // when set, transfers must be signed with it
+};
+
+// The zones being served; publishing replaces a zone's version atomically,
+// so a query sees the old version or the new one, never a mix.
+class ZoneTable {
+ public:
+  void publish(const std::string& origin_wire, ServedZone zone);
+  // The zone at or above `qname` with the longest match, or null.
+  std::shared_ptr<const ServedZone> find(std::string_view qname) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const ServedZone>> zones_;
+};
+
+using LogSink = std::function<void(const std::string&)>;
+
+class Server {
+ public:
+  // Binds every listen address over UDP and TCP; throws std::runtime_error
+  // naming the address when one cannot be bound.
+  Server(boost::asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log);
+
+ private:
+  boost::asio::awaitable<void> serve_udp(std::shared_ptr<boost::asio::ip::udp::socket> socket);
+  boost::asio::awaitable<void> accept_tcp(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+  boost::asio::awaitable<void> serve_tcp(boost::asio::ip::tcp::socket socket);
+  // The answer messages for one request from `source` (several for AXFR).
+  std::vector<std::vector<uint8_t>> respond(std::span<const uint8_t> request, const std::string& source, bool over_udp);
+
+  ZoneTable& zones_;
+  LogSink log_;
+};
+
+}  // namespace wiresign::xfr
