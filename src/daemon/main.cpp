@@ -1,6 +1,6 @@
-// wiresignd: the signer daemon. This stage signs `file:` zones and serves
-// them to secondaries (SOA, exact-match queries, AXFR; TSIG and ACLs);
-// following a primary by NOTIFY/SOA/AXFR/IXFR and sending NOTIFY come next.
+// wiresignd: the signer daemon. It signs `file:` zones and zones followed
+// from a primary (NOTIFY in, SOA refresh, AXFR in; never expiring), and
+// serves them to secondaries (SOA, exact-match queries, AXFR; TSIG, ACLs).
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange
 
 #include <boost/asio.hpp>
@@ -13,7 +13,10 @@
 
 #include "conf/address.h"
 #include "conf/config.h"
+#include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
+#include "dns/name.h"
+#include "xfr/acl.h"
 #include "xfr/server.h"
 
 namespace {
@@ -68,26 +71,52 @@ int main(int argc, char** argv) {
   std::vector<conf::SocketAddress> listen;
   for (const auto& text : config.server.listen)
     if (auto address = conf::parse_socket_address(text, 53)) listen.push_back(*address);
-  try {
-    xfr::Server server(io, listen, zones, log_line);
-    auto load_all = [&] {
-      for (const auto& zone : config.zones) {
-        if (!zone.file.empty()) {
-          loader.load_file_zone(zone);
-        } else {
-          log_line(zone.name + ": following primaries is not implemented in this version; zone not served");
+  std::vector<std::unique_ptr<daemon::ZoneFollower>> followers;
+  // RFC 1996 §3.10: only listed sources may trigger a check; with a
+  // primary-tsig, only NOTIFYs signed with that key.
+  auto on_notify = [&](const xfr::Message& notify, std::span<const uint8_t> wire, const std::string& source) {
+    const std::string zone_name = dns::to_text(notify.questions[0].name);
+    for (auto& follower : followers) {
+      const conf::ZoneConfig& zone = follower->zone();
+      if (dns::Name::from_text(zone.name).wire() != dns::Name::from_text(zone_name).wire()) continue;
+      if (!xfr::address_allowed(source, xfr::parse_acl(zone.allow_notify))) {
+        log_line(zone.name + ": NOTIFY from " + source + " refused: not in allow-notify");
+        return xfr::rcode::refused;
+      }
+      if (!zone.primary_tsig.empty()) {
+        const conf::TsigKeyConfig* key = config.find_tsig_key(zone.primary_tsig);
+        std::vector<xfr::TsigKey> keys{*xfr::make_tsig_key(key->name, key->algorithm, key->secret)};
+        auto check = xfr::tsig_verify(wire, keys, static_cast<uint64_t>(std::time(nullptr)));
+        if (check.outcome != xfr::TsigVerification::Outcome::ok) {
+          log_line(zone.name + ": NOTIFY from " + source + " refused: " + check.describe());
+          return xfr::rcode::notauth;
         }
       }
+      log_line(zone.name + ": NOTIFY from " + source + "; checking the primary");
+      follower->notify();
+      return xfr::rcode::noerror;
+    }
+    log_line(zone_name + ": NOTIFY from " + source + " refused: not a zone followed here");
+    return xfr::rcode::notauth;
+  };
+  try {
+    xfr::Server server(io, listen, zones, log_line, on_notify);
+    auto load_all = [&] {
+      for (const auto& zone : config.zones)
+        if (!zone.file.empty()) loader.load_file_zone(zone);
     };
     load_all();
+    for (const auto& zone : config.zones)
+      if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line));
     // SIGHUP re-reads and re-signs the file zones; SIGINT/SIGTERM stop.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& error, int signal) {
           if (error) return;
           if (signal == SIGHUP) {
-            log_line("SIGHUP: re-signing file zones");
+            log_line("SIGHUP: re-signing file zones, checking primaries");
             load_all();
+            for (auto& follower : followers) follower->notify();
             signals.async_wait(on_signal);
           } else {
             log_line(std::string("stopping on ") + strsignal(signal));

@@ -10,6 +10,7 @@
 #include "signer/zone.h"
 #include "signer/zone_keys.h"
 #include "signer/zone_sign.h"
+#include "dns/rr_type.h"
 #include "xfr/acl.h"
 
 namespace wiresign::daemon {
@@ -24,6 +25,42 @@ keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
 }
 
 bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
+  return sign_and_publish(
+      zone,
+      [&] {
+        auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
+        return signer::load_zone_file(zone.file, dns::Name::from_text(zone.name), warn);
+      },
+      zone.file);
+}
+
+bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
+                                       const std::string& source) {
+  return sign_and_publish(
+      zone,
+      [&] {
+        dns::Name origin = dns::Name::from_text(zone.name);
+        signer::Zone unsigned_zone(origin);
+        size_t dropped = 0;
+        for (const auto& r : records) {
+          if (!dns::is_at_or_below(r.owner, origin.wire()))
+            throw std::runtime_error("record " + dns::to_text(r.owner) + " " + dns::type_name(r.type) +
+                                     " is outside the zone");
+          if (dns::is_dnssec_generated_type(r.type)) {
+            ++dropped;
+            continue;
+          }
+          unsigned_zone.add(r.owner, r.type, r.ttl, r.rdata);
+        }
+        if (dropped) log_(zone.name + ": dropped " + std::to_string(dropped) + " DNSSEC records from " + source);
+        return unsigned_zone;
+      },
+      source);
+}
+
+bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
+                                  const std::string& source) {
+  std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
   try {
     const conf::PolicyConfig& policy_config = *config_.find_policy(zone.policy);
@@ -41,8 +78,8 @@ bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
 
     dns::Name origin = dns::Name::from_text(zone.name);
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-    signer::Zone unsigned_zone = signer::load_zone_file(zone.file, origin, warn);
-    signer::prepare_zone(unsigned_zone, keys, options, zone.file, warn);
+    signer::Zone unsigned_zone = read_unsigned();
+    signer::prepare_zone(unsigned_zone, keys, options, source, warn);
     std::string wire;
     signer::SignStats stats =
         signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
@@ -56,7 +93,7 @@ bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
     }
     zones_.publish(origin.wire(), std::move(served));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log_(zone.name + ": signed serial " + std::to_string(stats.serial) + " from " + zone.file + " (" +
+    log_(zone.name + ": signed serial " + std::to_string(stats.serial) + " from " + source + " (" +
          std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs) + " RRSIGs, " +
          std::to_string(seconds).substr(0, 5) + " s); serving it");
     return true;

@@ -4,10 +4,13 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "conf/config.h"
 #include "keystore/keystore.h"
+#include "signer/zone.h"
+#include "xfr/message.h"
 #include "xfr/server.h"
 
 namespace wiresign::daemon {
@@ -21,13 +24,23 @@ class ZoneLoader {
   // Returns whether a new version was published.
   bool load_file_zone(const conf::ZoneConfig& zone);
 
+  // Signs records transferred from a primary (SOA first) and publishes them;
+  // `source` names where they came from in logs. Same error handling.
+  bool load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
+                             const std::string& source);
+
  private:
   keystore::Keystore& keystore_for(const conf::PolicyConfig& policy);
+  bool sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
+                        const std::string& source);
 
   const conf::Config& config_;
   xfr::ZoneTable& zones_;
   xfr::LogSink log_;
   std::map<std::string, std::unique_ptr<keystore::Keystore>> keystores_;
+  // Zones are signed one at a time (each signing uses every core), and the
+  // keystore cache is shared by the followers' threads.
+  std::mutex mutex_;
 };
 
 }  // namespace wiresign::daemon

@@ -38,8 +38,9 @@ std::shared_ptr<const ServedZone> ZoneTable::find(std::string_view qname) const 
   }
 }
 
-Server::Server(asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log)
-    : zones_(zones), log_(std::move(log)) {
+Server::Server(asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log,
+               NotifyHandler on_notify)
+    : zones_(zones), log_(std::move(log)), on_notify_(std::move(on_notify)) {
   for (const auto& address : listen) {
     try {
       auto ip = asio::ip::make_address(address.ip);
@@ -64,6 +65,13 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
     return {};
   }
   if (query.header.qr) return {};  // never answer an answer
+  if (query.header.opcode == opcode::notify) {
+    if (query.questions.size() != 1) return {build_message(error_answer(query, rcode::formerr))};
+    uint8_t code = on_notify_ ? on_notify_(query, request, source) : rcode::refused;
+    Message reply = error_answer(query, code);
+    reply.header.aa = code == rcode::noerror;
+    return {build_message(reply)};
+  }
   auto lookup = [this](std::string_view qname) -> const SignedZone* {
     auto served = zones_.find(qname);
     return served ? served->zone.get() : nullptr;

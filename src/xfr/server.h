@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conf/address.h"
+#include "xfr/message.h"
 #include "xfr/signed_zone.h"
 #include "xfr/tsig.h"
 
@@ -42,11 +43,17 @@ class ZoneTable {
 
 using LogSink = std::function<void(const std::string&)>;
 
+// Decides on a NOTIFY (RFC 1996) from `source`: returns the RCODE to answer
+// with (NOERROR when accepted, REFUSED/NOTAUTH otherwise).
+using NotifyHandler =
+    std::function<uint8_t(const Message& notify, std::span<const uint8_t> wire, const std::string& source)>;
+
 class Server {
  public:
   // Binds every listen address over UDP and TCP; throws std::runtime_error
   // naming the address when one cannot be bound.
-  Server(boost::asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log);
+  Server(boost::asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log,
+         NotifyHandler on_notify = {});
 
  private:
   boost::asio::awaitable<void> serve_udp(std::shared_ptr<boost::asio::ip::udp::socket> socket);
@@ -57,6 +64,7 @@ class Server {
 
   ZoneTable& zones_;
   LogSink log_;
+  NotifyHandler on_notify_;
 };
 
 }  // namespace wiresign::xfr

@@ -1,0 +1,98 @@
+// The refresh loop of one zone, on its own thread.
+#include "daemon/zone_follower.h"
+
+#include <algorithm>
+
+#include "dns/name.h"
+#include "dns/record.h"
+#include "dns/rr_type.h"
+#include "signer/serial.h"
+#include "xfr/inbound.h"
+#include "xfr/transport.h"
+
+namespace wiresign::daemon {
+
+ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader,
+                           xfr::LogSink log)
+    : zone_(zone), loader_(loader), log_(std::move(log)), last_success_(std::chrono::steady_clock::now()) {
+  for (const auto& text : zone.primaries)
+    if (auto address = conf::parse_socket_address(text, 53)) primaries_.push_back(*address);
+  if (!zone.primary_tsig.empty())
+    if (const auto* key = config.find_tsig_key(zone.primary_tsig))
+      tsig_ = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
+  thread_ = std::thread([this] { run(); });
+}
+
+ZoneFollower::~ZoneFollower() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void ZoneFollower::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+void ZoneFollower::run() {
+  for (;;) {
+    uint32_t wait_s = refresh_once();
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::seconds(wait_s), [this] { return stopping_ || notified_; });
+    if (stopping_) return;
+    notified_ = false;
+  }
+}
+
+uint32_t ZoneFollower::refresh_once() {
+  const std::string zone_wire = dns::Name::from_text(zone_.name).wire();
+  std::string errors;
+  for (const auto& primary : primaries_) {
+    xfr::PrimaryRequest request{primary, zone_wire, tsig_ ? &*tsig_ : nullptr, std::chrono::milliseconds(5000)};
+    try {
+      uint32_t serial = xfr::query_primary_serial(request);
+      if (unsigned_serial_ && !signer::serial_newer(serial, *unsigned_serial_)) {
+        failures_ = 0;
+        last_success_ = std::chrono::steady_clock::now();
+        return refresh_s_;  // up to date
+      }
+      auto records = xfr::transfer_zone(request);
+      // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
+      const auto& soa = records.front().rdata;
+      size_t pos = dns::soa_serial_offset(soa);
+      if (pos + 20 <= soa.size()) {
+        refresh_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 4));
+        retry_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 8));
+        expire_s_ = dns::get_u32(soa.data() + pos + 12);
+      }
+      log_(zone_.name + ": AXFR from " + primary.str() + ": serial " + std::to_string(serial) + ", " +
+           std::to_string(records.size()) + " records");
+      if (loader_.load_transferred_zone(zone_, records, "AXFR from " + primary.str() + " serial " + std::to_string(serial)))
+        unsigned_serial_ = serial;
+      failures_ = 0;
+      last_success_ = std::chrono::steady_clock::now();
+      return refresh_s_;
+    } catch (const std::exception& e) {
+      errors += (errors.empty() ? "" : "; ") + std::string(e.what());
+    }
+  }
+  // Every primary failed: back off, never give up, never expire the zone.
+  ++failures_;
+  uint32_t wait_s = std::min<uint32_t>(retry_s_ << std::min(failures_ - 1, 4u), std::max(retry_s_, refresh_s_));
+  auto silent_s = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - last_success_).count());
+  std::string state = silent_s > expire_s_
+                          ? "PAST SOA EXPIRE by " + std::to_string(silent_s - expire_s_) + " s; still serving the last good version"
+                          : "serving the last good version";
+  log_(zone_.name + ": refresh failed (" + std::to_string(failures_) + " in a row, primaries silent for " +
+       std::to_string(silent_s) + " s): " + errors + "; " + state + "; next try in " + std::to_string(wait_s) + " s");
+  return wait_s;
+}
+
+}  // namespace wiresign::daemon

@@ -1,0 +1,55 @@
+// Following a hidden primary for one zone (RFC 1996, RFC 1034 §4.3.5):
+// check the primary's SOA at the refresh interval or when NOTIFY says so,
+// transfer when its serial is newer (RFC 1982), and on failure retry with
+// back-off, forever. The last good signed version is never expired: being
+// past the SOA expire time is logged loudly, and service goes on.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conf/config.h"
+#include "daemon/zone_loader.h"
+#include "xfr/tsig.h"
+
+namespace wiresign::daemon {
+
+class ZoneFollower {
+ public:
+  ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader, xfr::LogSink log);
+  ~ZoneFollower();
+  ZoneFollower(const ZoneFollower&) = delete;
+  ZoneFollower& operator=(const ZoneFollower&) = delete;
+
+  // A NOTIFY arrived for the zone: check the primary now.
+  void notify();
+  const conf::ZoneConfig& zone() const { return zone_; }
+
+ private:
+  void run();
+  // One refresh check; returns the seconds to wait before the next one.
+  uint32_t refresh_once();
+
+  conf::ZoneConfig zone_;
+  ZoneLoader& loader_;
+  xfr::LogSink log_;
+  std::optional<xfr::TsigKey> tsig_;
+  std::vector<conf::SocketAddress> primaries_;
+
+  std::optional<uint32_t> unsigned_serial_;   // what we last transferred
+  uint32_t refresh_s_ = 3600, retry_s_ = 600, expire_s_ = 1209600;  // from the primary's SOA
+  unsigned failures_ = 0;
+  std::chrono::steady_clock::time_point last_success_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool notified_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace wiresign::daemon

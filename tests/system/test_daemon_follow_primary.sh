@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# wiresignd following a real hidden primary (NSD) on loopback high ports:
+#  - the zone is transferred from NSD, signed (serial bumped) and served;
+#    its AXFR from wiresignd validates with dnssec-verify
+#  - a change at NSD reaches wiresignd by NOTIFY alone (the SOA refresh is an
+#    hour), with a new serial and the new data
+#  - with NSD stopped, a refresh check fails, is logged with the zone and the
+#    reason, and the last good signed version is still served
+# Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
+command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
+primary_port=$((20000 + RANDOM % 10000))
+signer_port=$((30000 + RANDOM % 10000))
+
+cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
+cat > "$TMP/nsd.conf" <<NSD
+server:
+  ip-address: 127.0.0.1@$primary_port
+  zonesdir: "$TMP"
+  pidfile: "$TMP/nsd.pid"
+  database: ""
+  zonelistfile: "$TMP/zone.list"
+  xfrdfile: "$TMP/xfrd.state"
+  xfrdir: "$TMP"
+  logfile: "$TMP/nsd.log"
+  username: ""
+  chroot: ""
+  verbosity: 2
+remote-control:
+  control-enable: no
+zone:
+  name: example.test
+  zonefile: example.test.zone
+  notify: 127.0.0.1@$signer_port NOKEY
+  provide-xfr: 127.0.0.1 NOKEY
+NSD
+cat > "$TMP/wiresign.yaml" <<YAML
+server:
+  listen: ["127.0.0.1:$signer_port"]
+  state-dir: $TMP/state
+keystores:
+  - {name: local, backend: files, directory: $TMP/keys}
+policies:
+  - name: default
+    keystore: local
+    algorithm: ecdsap256sha256
+    denial: {type: nsec3, iterations: 0, salt-length: 0, opt-out: false}
+    serial: increment
+zones:
+  - name: example.test
+    policy: default
+    primaries: ["127.0.0.1:$primary_port"]
+    allow-transfer: ["127.0.0.1"]
+YAML
+
+nsd -d -c "$TMP/nsd.conf" > "$TMP/nsd.out" 2>&1 &
+nsd_pid=$!
+"$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon.log" 2>&1 &
+daemon=$!
+stop_all() {
+  kill "$daemon" "$nsd_pid" 2>/dev/null || true
+  wait "$daemon" "$nsd_pid" 2>/dev/null || true
+}
+trap 'stop_all; _cleanup' EXIT
+
+dig_() { bounded dig -p "$signer_port" +time=2 +tries=1 "$@"; }
+# wait_serial SERIAL: poll (bounded, 20 s) until wiresignd serves SERIAL.
+wait_serial() {
+  local got=""
+  for _ in $(seq 1 200); do
+    got=$(dig_ +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
+    [[ $got == "$1" ]] && return 0
+    sleep 0.1
+  done
+  echo "serving '$got', wanted $1" >&2
+  return 1
+}
+
+check "the zone from NSD is signed and served with serial+1" wait_serial 2026112302
+dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr.out" || true
+grep -v '^;' "$TMP/axfr.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr.zone"
+check "its AXFR validates with dnssec-verify" bounded dnssec-verify -q -o example.test "$TMP/axfr.zone"
+
+sed -i 's/2026112301 ; serial/2026112310 ; serial/; s/192.0.2.80/192.0.2.81/' "$TMP/example.test.zone"
+kill -HUP "$nsd_pid"
+check "a change at NSD arrives by NOTIFY: serial 2026112311" wait_serial 2026112311
+check "with the new data" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.81
+check "the NOTIFY is logged" grep -q "example.test.: NOTIFY from 127.0.0.1" "$TMP/daemon.log"
+
+kill "$nsd_pid"; wait "$nsd_pid" 2>/dev/null || true
+kill -HUP "$daemon"
+for _ in $(seq 1 150); do grep -q "refresh failed" "$TMP/daemon.log" && break; sleep 0.1; done
+check "with the primary gone a failed refresh is logged with the reason" \
+  grep -q "example.test.: refresh failed (1 in a row.*serving the last good version" "$TMP/daemon.log"
+check "and the last good version is still served" wait_serial 2026112311
+dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr2.out" || true
+grep -v '^;' "$TMP/axfr2.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr2.zone"
+check "still validating" bounded dnssec-verify -q -o example.test "$TMP/axfr2.zone"
+
+if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log"; fi
+finish
