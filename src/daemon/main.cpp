@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io;
   xfr::ZoneTable zones;
-  daemon::ZoneLoader loader(config, zones, log_line);
+  daemon::NotifySender notifier(log_line);
+  daemon::ZoneLoader loader(config, zones, log_line, &notifier);
   std::vector<conf::SocketAddress> listen;
   for (const auto& text : config.server.listen)
     if (auto address = conf::parse_socket_address(text, 53)) listen.push_back(*address);

@@ -15,8 +15,8 @@
 
 namespace wiresign::daemon {
 
-ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log)
-    : config_(config), zones_(zones), log_(std::move(log)) {}
+ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier)
+    : config_(config), zones_(zones), log_(std::move(log)), notifier_(notifier) {}
 
 keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
   auto& slot = keystores_[policy.keystore];
@@ -96,6 +96,12 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     log_(zone.name + ": signed serial " + std::to_string(stats.serial) + " from " + source + " (" +
          std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs) + " RRSIGs, " +
          std::to_string(seconds).substr(0, 5) + " s); serving it");
+    if (notifier_ && !zone.notify.empty()) {
+      std::vector<conf::SocketAddress> targets;
+      for (const auto& text : zone.notify)
+        if (auto address = conf::parse_socket_address(text, 53)) targets.push_back(*address);
+      notifier_->announce(zone.name, stats.serial, targets);
+    }
     return true;
   } catch (const std::exception& e) {
     log_(zone.name + ": not published: " + e.what() + "; the version already served (if any) stays");

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "conf/config.h"
+#include "daemon/notify_sender.h"
 #include "keystore/keystore.h"
 #include "signer/zone.h"
 #include "xfr/message.h"
@@ -17,7 +18,8 @@ namespace wiresign::daemon {
 
 class ZoneLoader {
  public:
-  ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log);
+  // `notifier` (may be null) is told about every new serial.
+  ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier = nullptr);
 
   // Signs the zone's `file:` source and publishes it. On any error the error
   // is logged with the zone's name and the version already served stays.
@@ -37,6 +39,7 @@ class ZoneLoader {
   const conf::Config& config_;
   xfr::ZoneTable& zones_;
   xfr::LogSink log_;
+  NotifySender* notifier_;
   std::map<std::string, std::unique_ptr<keystore::Keystore>> keystores_;
   // Zones are signed one at a time (each signing uses every core), and the
   // keystore cache is shared by the followers' threads.

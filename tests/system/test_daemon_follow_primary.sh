@@ -4,6 +4,8 @@
 #    its AXFR from wiresignd validates with dnssec-verify
 #  - a change at NSD reaches wiresignd by NOTIFY alone (the SOA refresh is an
 #    hour), with a new serial and the new data
+#  - a second NSD, secondary of wiresignd, gets each new signed serial by
+#    wiresignd's NOTIFY and its copy validates
 #  - with NSD stopped, a refresh check fails, is logged with the zone and the
 #    reason, and the last good signed version is still served
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
@@ -14,6 +16,8 @@ WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
 primary_port=$((20000 + RANDOM % 10000))
 signer_port=$((30000 + RANDOM % 10000))
+secondary_port=$((40000 + RANDOM % 10000))
+mkdir -p "$TMP/secondary"
 
 cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
 cat > "$TMP/nsd.conf" <<NSD
@@ -37,6 +41,28 @@ zone:
   notify: 127.0.0.1@$signer_port NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 NSD
+cat > "$TMP/secondary/nsd.conf" <<NSD
+server:
+  ip-address: 127.0.0.1@$secondary_port
+  zonesdir: "$TMP/secondary"
+  pidfile: "$TMP/secondary/nsd.pid"
+  database: ""
+  zonelistfile: "$TMP/secondary/zone.list"
+  xfrdfile: "$TMP/secondary/xfrd.state"
+  xfrdir: "$TMP/secondary"
+  logfile: "$TMP/secondary/nsd.log"
+  username: ""
+  chroot: ""
+  verbosity: 2
+remote-control:
+  control-enable: no
+zone:
+  name: example.test
+  zonefile: example.test.signed
+  request-xfr: AXFR 127.0.0.1@$signer_port NOKEY
+  allow-notify: 127.0.0.1 NOKEY
+  provide-xfr: 127.0.0.1 NOKEY
+NSD
 cat > "$TMP/wiresign.yaml" <<YAML
 server:
   listen: ["127.0.0.1:$signer_port"]
@@ -54,24 +80,28 @@ zones:
     policy: default
     primaries: ["127.0.0.1:$primary_port"]
     allow-transfer: ["127.0.0.1"]
+    notify: ["127.0.0.1:$secondary_port"]
 YAML
 
 nsd -d -c "$TMP/nsd.conf" > "$TMP/nsd.out" 2>&1 &
 nsd_pid=$!
 "$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon.log" 2>&1 &
 daemon=$!
+nsd -d -c "$TMP/secondary/nsd.conf" > "$TMP/secondary/nsd.out" 2>&1 &
+secondary_pid=$!
 stop_all() {
-  kill "$daemon" "$nsd_pid" 2>/dev/null || true
-  wait "$daemon" "$nsd_pid" 2>/dev/null || true
+  kill "$daemon" "$nsd_pid" "$secondary_pid" 2>/dev/null || true
+  wait "$daemon" "$nsd_pid" "$secondary_pid" 2>/dev/null || true
 }
 trap 'stop_all; _cleanup' EXIT
 
 dig_() { bounded dig -p "$signer_port" +time=2 +tries=1 "$@"; }
-# wait_serial SERIAL: poll (bounded, 20 s) until wiresignd serves SERIAL.
+# wait_serial SERIAL [PORT]: poll (bounded, 20 s) until the server on PORT
+# (default: wiresignd) serves SERIAL.
 wait_serial() {
-  local got=""
+  local got="" port=${2:-$signer_port}
   for _ in $(seq 1 200); do
-    got=$(dig_ +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
+    got=$(bounded dig -p "$port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
     [[ $got == "$1" ]] && return 0
     sleep 0.1
   done
@@ -89,6 +119,12 @@ kill -HUP "$nsd_pid"
 check "a change at NSD arrives by NOTIFY: serial 2026112311" wait_serial 2026112311
 check "with the new data" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.81
 check "the NOTIFY is logged" grep -q "example.test.: NOTIFY from 127.0.0.1" "$TMP/daemon.log"
+check "the secondary NSD got serial 2026112311 by wiresignd's NOTIFY" wait_serial 2026112311 "$secondary_port"
+check "wiresignd logs the acknowledged NOTIFY" \
+  grep -q "example.test.: NOTIFY for serial 2026112311 to 127.0.0.1:$secondary_port acknowledged" "$TMP/daemon.log"
+bounded dig -p "$secondary_port" +time=2 +tries=1 @127.0.0.1 example.test AXFR > "$TMP/sec.out" || true
+grep -v '^;' "$TMP/sec.out" | sed '/^$/d' | sed '$d' > "$TMP/sec.zone"
+check "the secondary's copy validates with dnssec-verify" bounded dnssec-verify -q -o example.test "$TMP/sec.zone"
 
 kill "$nsd_pid"; wait "$nsd_pid" 2>/dev/null || true
 kill -HUP "$daemon"
@@ -100,5 +136,5 @@ dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr2.out" || true
 grep -v '^;' "$TMP/axfr2.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr2.zone"
 check "still validating" bounded dnssec-verify -q -o example.test "$TMP/axfr2.zone"
 
-if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log"; fi
+if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log" "$TMP/secondary/nsd.log"; fi
 finish
