@@ -72,6 +72,13 @@ int main(int argc, char** argv) {
   std::vector<conf::SocketAddress> listen;
   for (const auto& text : config.server.listen)
     if (auto address = conf::parse_socket_address(text, 53)) listen.push_back(*address);
+  std::unique_ptr<daemon::StateDir> state;
+  try {
+    state = std::make_unique<daemon::StateDir>(config.server.state_dir);
+  } catch (const std::exception& e) {
+    // Serving from memory beats not serving: go on, but say so loudly.
+    log_line(std::string("state dir unusable, nothing will survive a restart: ") + e.what());
+  }
   std::vector<std::unique_ptr<daemon::ZoneFollower>> followers;
   // RFC 1996 §3.10: only listed sources may trigger a check; with a
   // primary-tsig, only NOTIFYs signed with that key.
@@ -108,7 +115,7 @@ int main(int argc, char** argv) {
     };
     load_all();
     for (const auto& zone : config.zones)
-      if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line));
+      if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get()));
     // SIGHUP re-reads and re-signs the file zones; SIGINT/SIGTERM stop.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =

@@ -1,6 +1,8 @@
 // The refresh loop of one zone, on its own thread.
 #include "daemon/zone_follower.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "dns/name.h"
@@ -13,13 +15,23 @@
 namespace wiresign::daemon {
 
 ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader,
-                           xfr::LogSink log)
-    : zone_(zone), loader_(loader), log_(std::move(log)), last_success_(std::chrono::steady_clock::now()) {
+                           xfr::LogSink log, const StateDir* state)
+    : zone_(zone), loader_(loader), state_(state), log_(std::move(log)), last_success_(std::chrono::steady_clock::now()) {
   for (const auto& text : zone.primaries)
     if (auto address = conf::parse_socket_address(text, 53)) primaries_.push_back(*address);
   if (!zone.primary_tsig.empty())
     if (const auto* key = config.find_tsig_key(zone.primary_tsig))
       tsig_ = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
+  if (state_) {
+    std::string saved = state_->unsigned_zone_path(zone_.name);
+    if (::access(saved.c_str(), R_OK) == 0) {
+      if (auto serial = loader_.load_saved_zone(zone_, saved)) {
+        unsigned_serial_ = *serial;
+        log_(zone_.name + ": serving the saved version (unsigned serial " + std::to_string(*serial) +
+             ") until the primary answers");
+      }
+    }
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -73,8 +85,17 @@ uint32_t ZoneFollower::refresh_once() {
       }
       log_(zone_.name + ": AXFR from " + primary.str() + ": serial " + std::to_string(serial) + ", " +
            std::to_string(records.size()) + " records");
-      if (loader_.load_transferred_zone(zone_, records, "AXFR from " + primary.str() + " serial " + std::to_string(serial)))
+      if (loader_.load_transferred_zone(zone_, records, "AXFR from " + primary.str() + " serial " + std::to_string(serial))) {
         unsigned_serial_ = serial;
+        if (state_) {
+          try {
+            state_->save_unsigned_zone(zone_.name, records);
+          } catch (const std::exception& e) {
+            log_(zone_.name + ": could not save serial " + std::to_string(serial) + " to the state dir: " + e.what() +
+                 "; still serving it from memory");
+          }
+        }
+      }
       failures_ = 0;
       last_success_ = std::chrono::steady_clock::now();
       return refresh_s_;

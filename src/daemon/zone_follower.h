@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "conf/config.h"
+#include "daemon/state_dir.h"
 #include "daemon/zone_loader.h"
 #include "xfr/tsig.h"
 
@@ -20,7 +21,10 @@ namespace wiresign::daemon {
 
 class ZoneFollower {
  public:
-  ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader, xfr::LogSink log);
+  // With a state dir, the last good unsigned version saved there is signed and
+  // served at once, before the primary is asked.
+  ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader, xfr::LogSink log,
+               const StateDir* state = nullptr);
   ~ZoneFollower();
   ZoneFollower(const ZoneFollower&) = delete;
   ZoneFollower& operator=(const ZoneFollower&) = delete;
@@ -36,6 +40,7 @@ class ZoneFollower {
 
   conf::ZoneConfig zone_;
   ZoneLoader& loader_;
+  const StateDir* state_;
   xfr::LogSink log_;
   std::optional<xfr::TsigKey> tsig_;
   std::vector<conf::SocketAddress> primaries_;

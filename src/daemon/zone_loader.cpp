@@ -34,6 +34,26 @@ bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
       zone.file);
 }
 
+std::optional<uint32_t> ZoneLoader::load_saved_zone(const conf::ZoneConfig& zone, const std::string& path) {
+  std::optional<uint32_t> serial;
+  bool published = sign_and_publish(
+      zone,
+      [&] {
+        auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
+        signer::Zone saved = signer::load_zone_file(path, dns::Name::from_text(zone.name), warn);
+        // The saved SOA's serial is the primary's; read it before signing bumps it.
+        for (const auto& r : saved.records())
+          if (r.type == dns::rr_type::SOA) {
+            auto rdata = saved.rdata(r);
+            size_t pos = dns::soa_serial_offset(rdata);
+            if (pos + 4 <= rdata.size()) serial = dns::get_u32(rdata.data() + pos);
+          }
+        return saved;
+      },
+      path);
+  return published ? serial : std::nullopt;
+}
+
 bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
                                        const std::string& source) {
   return sign_and_publish(

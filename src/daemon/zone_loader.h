@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "conf/config.h"
@@ -25,6 +26,9 @@ class ZoneLoader {
   // is logged with the zone's name and the version already served stays.
   // Returns whether a new version was published.
   bool load_file_zone(const conf::ZoneConfig& zone);
+
+  // Signs a zone saved in the state dir; returns its unsigned serial when published.
+  std::optional<uint32_t> load_saved_zone(const conf::ZoneConfig& zone, const std::string& path);
 
   // Signs records transferred from a primary (SOA first) and publishes them;
   // `source` names where they came from in logs. Same error handling.

@@ -8,6 +8,8 @@
 #    wiresignd's NOTIFY and its copy validates
 #  - with NSD stopped, a refresh check fails, is logged with the zone and the
 #    reason, and the last good signed version is still served
+#  - restarted with NSD still gone, wiresignd serves the version saved in its
+#    state dir
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -135,6 +137,17 @@ check "and the last good version is still served" wait_serial 2026112311
 dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr2.out" || true
 grep -v '^;' "$TMP/axfr2.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr2.zone"
 check "still validating" bounded dnssec-verify -q -o example.test "$TMP/axfr2.zone"
+
+# A restart with the primary still gone serves the saved version at once.
+kill "$daemon"; wait "$daemon" 2>/dev/null || true
+check "the state dir is private (0700)" test "$(stat -c %a "$TMP/state")" = 700
+"$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon2.log" 2>&1 &
+daemon=$!
+check "after a restart without the primary the zone is served again" wait_serial 2026112311
+check "from the saved unsigned version" grep -q "serving the saved version (unsigned serial 2026112310)" "$TMP/daemon2.log"
+dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr3.out" || true
+grep -v '^;' "$TMP/axfr3.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr3.zone"
+check "and it validates" bounded dnssec-verify -q -o example.test "$TMP/axfr3.zone"
 
 if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log" "$TMP/secondary/nsd.log"; fi
 finish
