@@ -22,6 +22,10 @@ secondary_port=$((40000 + RANDOM % 10000))
 mkdir -p "$TMP/secondary"
 
 cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
+# A zone with short SOA timers (refresh 2 s, retry 1 s, expire 5 s), to go
+# well past its expire time while the primary is down.
+sed 's/example\.test\./short.test./; s/3600       ; refresh/2 ; refresh/; s/900        ; retry/1 ; retry/; s/1209600    ; expire/5 ; expire/' \
+  "$SRC/examples/example.test.zone" > "$TMP/short.test.zone"
 cat > "$TMP/nsd.conf" <<NSD
 server:
   ip-address: 127.0.0.1@$primary_port
@@ -41,6 +45,10 @@ zone:
   name: example.test
   zonefile: example.test.zone
   notify: 127.0.0.1@$signer_port NOKEY
+  provide-xfr: 127.0.0.1 NOKEY
+zone:
+  name: short.test
+  zonefile: short.test.zone
   provide-xfr: 127.0.0.1 NOKEY
 NSD
 cat > "$TMP/secondary/nsd.conf" <<NSD
@@ -83,6 +91,10 @@ zones:
     primaries: ["127.0.0.1:$primary_port"]
     allow-transfer: ["127.0.0.1"]
     notify: ["127.0.0.1:$secondary_port"]
+  - name: short.test
+    policy: default
+    primaries: ["127.0.0.1:$primary_port"]
+    allow-transfer: ["127.0.0.1"]
 YAML
 
 nsd -d -c "$TMP/nsd.conf" > "$TMP/nsd.out" 2>&1 &
@@ -137,6 +149,20 @@ check "and the last good version is still served" wait_serial 2026112311
 dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr2.out" || true
 grep -v '^;' "$TMP/axfr2.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr2.zone"
 check "still validating" bounded dnssec-verify -q -o example.test "$TMP/axfr2.zone"
+
+# Promise 1: past three times the SOA expire time with the primary gone, the
+# zone is still served and validates, and the log says how far past it is.
+for _ in $(seq 1 400); do
+  grep -q "short.test.: refresh failed.*silent for \(1[5-9]\|[2-9][0-9]\) s.*PAST SOA EXPIRE" "$TMP/daemon.log" && break
+  sleep 0.1
+done
+check "3x past SOA expire (15 s and more of silence) is logged as such" \
+  grep -q "short.test.: refresh failed.*silent for \(1[5-9]\|[2-9][0-9]\) s.*PAST SOA EXPIRE by" "$TMP/daemon.log"
+check "and short.test is still served" \
+  bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 short.test SOA | grep -q 2026112302"
+dig_ @127.0.0.1 short.test AXFR > "$TMP/short.out" || true
+grep -v '^;' "$TMP/short.out" | sed '/^$/d' | sed '$d' > "$TMP/short.zone"
+check "with valid signatures" bounded dnssec-verify -q -o short.test "$TMP/short.zone"
 
 # A restart with the primary still gone serves the saved version at once.
 kill "$daemon"; wait "$daemon" 2>/dev/null || true
