@@ -65,6 +65,14 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  for (const auto& zone : config.zones) {
+    const conf::PolicyConfig* policy = config.find_policy(zone.policy);
+    if (policy && policy->serial == conf::SerialPolicy::keep)
+      log_line(zone.name + ": warning: policy \"" + policy->name +
+               "\" keeps the primary's serial, so a re-signed version with an unchanged serial will not reach "
+               "the secondaries; use increment, unixtime or datecounter");
+  }
+
   boost::asio::io_context io;
   xfr::ZoneTable zones;
   daemon::NotifySender notifier(log_line);
