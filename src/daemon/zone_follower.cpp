@@ -106,6 +106,9 @@ uint32_t ZoneFollower::refresh_once() {
   // Every primary failed: back off, never give up, never expire the zone.
   ++failures_;
   uint32_t wait_s = std::min<uint32_t>(retry_s_ << std::min(failures_ - 1, 4u), std::max(retry_s_, refresh_s_));
+  // Nothing to serve yet: the primary's timers are unknown, so retry soon
+  // (5 s, doubling) rather than after a default retry interval.
+  if (!unsigned_serial_) wait_s = std::min<uint32_t>(wait_s, 5u << std::min(failures_ - 1, 6u));
   auto silent_s = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - last_success_).count());
   std::string state = silent_s > expire_s_

@@ -346,3 +346,14 @@ if problems:
 sys.exit(1 if problems else 0)
 EOF
 }
+
+# axfr_validates PORT ZONE: AXFR of ZONE from the server on 127.0.0.1:PORT
+# (dig), then BIND's dnssec-verify on what arrived.
+axfr_validates() {
+  local port=$1 zone=$2 out
+  out=$(mktemp "$TMP/axfr.XXXXXX")
+  bounded dig -p "$port" +time=2 +tries=1 @127.0.0.1 "$zone" AXFR > "$out.raw" || return 1
+  # dig prints comments, blank lines and the closing SOA again: keep one SOA.
+  grep -v '^;' "$out.raw" | sed '/^$/d' | sed '$d' > "$out"
+  bounded dnssec-verify -q -o "$zone" "$out"
+}

@@ -21,26 +21,33 @@ signer_port=$((30000 + RANDOM % 10000))
 secondary_port=$((40000 + RANDOM % 10000))
 mkdir -p "$TMP/secondary"
 
-cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
-# A zone with short SOA timers (refresh 2 s, retry 1 s, expire 5 s), to go
-# well past its expire time while the primary is down.
-sed 's/example\.test\./short.test./; s/3600       ; refresh/2 ; refresh/; s/900        ; retry/1 ; retry/; s/1209600    ; expire/5 ; expire/' \
-  "$SRC/examples/example.test.zone" > "$TMP/short.test.zone"
-cat > "$TMP/nsd.conf" <<NSD
+# nsd_server_conf DIR PORT: the server part of an NSD config that keeps all
+# its files in DIR and listens on 127.0.0.1@PORT, in the foreground.
+nsd_server_conf() {
+  cat <<NSD
 server:
-  ip-address: 127.0.0.1@$primary_port
-  zonesdir: "$TMP"
-  pidfile: "$TMP/nsd.pid"
+  ip-address: 127.0.0.1@$2
+  zonesdir: "$1"
+  pidfile: "$1/nsd.pid"
   database: ""
-  zonelistfile: "$TMP/zone.list"
-  xfrdfile: "$TMP/xfrd.state"
-  xfrdir: "$TMP"
-  logfile: "$TMP/nsd.log"
+  zonelistfile: "$1/zone.list"
+  xfrdfile: "$1/xfrd.state"
+  xfrdir: "$1"
+  logfile: "$1/nsd.log"
   username: ""
   chroot: ""
   verbosity: 2
 remote-control:
   control-enable: no
+NSD
+}
+
+cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
+# A zone with short SOA timers (refresh 2 s, retry 1 s, expire 5 s), to go
+# well past its expire time while the primary is down.
+sed 's/example\.test\./short.test./; s/3600       ; refresh/2 ; refresh/; s/900        ; retry/1 ; retry/; s/1209600    ; expire/5 ; expire/' \
+  "$SRC/examples/example.test.zone" > "$TMP/short.test.zone"
+{ nsd_server_conf "$TMP" "$primary_port"; cat <<NSD
 zone:
   name: example.test
   zonefile: example.test.zone
@@ -49,23 +56,11 @@ zone:
 zone:
   name: short.test
   zonefile: short.test.zone
+  notify: 127.0.0.1@$signer_port NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 NSD
-cat > "$TMP/secondary/nsd.conf" <<NSD
-server:
-  ip-address: 127.0.0.1@$secondary_port
-  zonesdir: "$TMP/secondary"
-  pidfile: "$TMP/secondary/nsd.pid"
-  database: ""
-  zonelistfile: "$TMP/secondary/zone.list"
-  xfrdfile: "$TMP/secondary/xfrd.state"
-  xfrdir: "$TMP/secondary"
-  logfile: "$TMP/secondary/nsd.log"
-  username: ""
-  chroot: ""
-  verbosity: 2
-remote-control:
-  control-enable: no
+} > "$TMP/nsd.conf"
+{ nsd_server_conf "$TMP/secondary" "$secondary_port"; cat <<NSD
 zone:
   name: example.test
   zonefile: example.test.signed
@@ -73,6 +68,7 @@ zone:
   allow-notify: 127.0.0.1 NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 NSD
+} > "$TMP/secondary/nsd.conf"
 cat > "$TMP/wiresign.yaml" <<YAML
 server:
   listen: ["127.0.0.1:$signer_port"]
@@ -124,9 +120,7 @@ wait_serial() {
 }
 
 check "the zone from NSD is signed and served with serial+1" wait_serial 2026112302
-dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr.out" || true
-grep -v '^;' "$TMP/axfr.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr.zone"
-check "its AXFR validates with dnssec-verify" bounded dnssec-verify -q -o example.test "$TMP/axfr.zone"
+check "its AXFR validates with dnssec-verify" axfr_validates "$signer_port" example.test
 
 sed -i 's/2026112301 ; serial/2026112310 ; serial/; s/192.0.2.80/192.0.2.81/' "$TMP/example.test.zone"
 kill -HUP "$nsd_pid"
@@ -136,9 +130,7 @@ check "the NOTIFY is logged" grep -q "example.test.: NOTIFY from 127.0.0.1" "$TM
 check "the secondary NSD got serial 2026112311 by wiresignd's NOTIFY" wait_serial 2026112311 "$secondary_port"
 check "wiresignd logs the acknowledged NOTIFY" \
   grep -q "example.test.: NOTIFY for serial 2026112311 to 127.0.0.1:$secondary_port acknowledged" "$TMP/daemon.log"
-bounded dig -p "$secondary_port" +time=2 +tries=1 @127.0.0.1 example.test AXFR > "$TMP/sec.out" || true
-grep -v '^;' "$TMP/sec.out" | sed '/^$/d' | sed '$d' > "$TMP/sec.zone"
-check "the secondary's copy validates with dnssec-verify" bounded dnssec-verify -q -o example.test "$TMP/sec.zone"
+check "the secondary's copy validates with dnssec-verify" axfr_validates "$secondary_port" example.test
 
 kill "$nsd_pid"; wait "$nsd_pid" 2>/dev/null || true
 kill -HUP "$daemon"
@@ -146,9 +138,7 @@ for _ in $(seq 1 150); do grep -q "refresh failed" "$TMP/daemon.log" && break; s
 check "with the primary gone a failed refresh is logged with the reason" \
   grep -q "example.test.: refresh failed (1 in a row.*serving the last good version" "$TMP/daemon.log"
 check "and the last good version is still served" wait_serial 2026112311
-dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr2.out" || true
-grep -v '^;' "$TMP/axfr2.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr2.zone"
-check "still validating" bounded dnssec-verify -q -o example.test "$TMP/axfr2.zone"
+check "still validating" axfr_validates "$signer_port" example.test
 
 # Promise 1: past three times the SOA expire time with the primary gone, the
 # zone is still served and validates, and the log says how far past it is.
@@ -160,9 +150,7 @@ check "3x past SOA expire (15 s and more of silence) is logged as such" \
   grep -q "short.test.: refresh failed.*silent for \(1[5-9]\|[2-9][0-9]\) s.*PAST SOA EXPIRE by" "$TMP/daemon.log"
 check "and short.test is still served" \
   bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 short.test SOA | grep -q 2026112302"
-dig_ @127.0.0.1 short.test AXFR > "$TMP/short.out" || true
-grep -v '^;' "$TMP/short.out" | sed '/^$/d' | sed '$d' > "$TMP/short.zone"
-check "with valid signatures" bounded dnssec-verify -q -o short.test "$TMP/short.zone"
+check "with valid signatures" axfr_validates "$signer_port" short.test
 
 # A restart with the primary still gone serves the saved version at once.
 kill "$daemon"; wait "$daemon" 2>/dev/null || true
@@ -171,9 +159,7 @@ check "the state dir is private (0700)" test "$(stat -c %a "$TMP/state")" = 700
 daemon=$!
 check "after a restart without the primary the zone is served again" wait_serial 2026112311
 check "from the saved unsigned version" grep -q "serving the saved version (unsigned serial 2026112310)" "$TMP/daemon2.log"
-dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr3.out" || true
-grep -v '^;' "$TMP/axfr3.out" | sed '/^$/d' | sed '$d' > "$TMP/axfr3.zone"
-check "and it validates" bounded dnssec-verify -q -o example.test "$TMP/axfr3.zone"
+check "and it validates" axfr_validates "$signer_port" example.test
 
 if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log" "$TMP/secondary/nsd.log"; fi
 finish
