@@ -6,6 +6,8 @@
 #    hour), with a new serial and the new data
 #  - a second NSD, secondary of wiresignd, gets each new signed serial by
 #    wiresignd's NOTIFY and its copy validates
+#  - Unbound, validating with wiresign's KSK as trust anchor, resolves the
+#    zone through the secondary NSD with the AD bit, before and after the change
 #  - with NSD stopped, a refresh check fails, is logged with the zone and the
 #    reason, and the last good signed version is still served
 #  - restarted with NSD still gone, wiresignd serves the version saved in its
@@ -19,6 +21,7 @@ command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-
 primary_port=$((20000 + RANDOM % 10000))
 signer_port=$((30000 + RANDOM % 10000))
 secondary_port=$((40000 + RANDOM % 10000))
+resolver_port=$((50000 + RANDOM % 10000))
 mkdir -p "$TMP/secondary"
 
 # nsd_server_conf DIR PORT: the server part of an NSD config that keeps all
@@ -99,9 +102,10 @@ nsd_pid=$!
 daemon=$!
 nsd -d -c "$TMP/secondary/nsd.conf" > "$TMP/secondary/nsd.out" 2>&1 &
 secondary_pid=$!
+resolver_pid=""
 stop_all() {
-  kill "$daemon" "$nsd_pid" "$secondary_pid" 2>/dev/null || true
-  wait "$daemon" "$nsd_pid" "$secondary_pid" 2>/dev/null || true
+  kill "$daemon" "$nsd_pid" "$secondary_pid" $resolver_pid 2>/dev/null || true
+  wait "$daemon" "$nsd_pid" "$secondary_pid" $resolver_pid 2>/dev/null || true
 }
 trap 'stop_all; _cleanup' EXIT
 
@@ -120,9 +124,54 @@ wait_serial() {
 }
 
 check "the zone from NSD is signed and served with serial+1" wait_serial 2026112302
+check "the secondary NSD has it" wait_serial 2026112302 "$secondary_port"
+
+# Unbound validates through the secondary with wiresign's KSK as its trust anchor.
+mkdir -p "$TMP/unbound"
+ds=$(bounded "$WIRESIGN" keys ds --origin example.test --keys "$TMP/keys" --format no-ttl 2>/dev/null | grep ' DS ')
+cat > "$TMP/unbound/unbound.conf" <<UNBOUND
+server:
+  interface: 127.0.0.1@$resolver_port
+  port: $resolver_port
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$TMP/unbound"
+  pidfile: "$TMP/unbound/unbound.pid"
+  logfile: "$TMP/unbound/unbound.log"
+  use-syslog: no
+  do-not-query-localhost: no
+  module-config: "validator iterator"
+  trust-anchor: "$ds"
+  val-log-level: 2
+  qname-minimisation: no
+  access-control: 127.0.0.0/8 allow
+  # Unbound answers for the special-use name test. itself (RFC 6761) unless told not to.
+  local-zone: "test." nodefault
+remote-control:
+  control-enable: no
+stub-zone:
+  name: "example.test"
+  stub-addr: 127.0.0.1@$secondary_port
+UNBOUND
+unbound -d -c "$TMP/unbound/unbound.conf" > "$TMP/unbound/unbound.out" 2>&1 &
+resolver_pid=$!
+# ad_answer NAME TYPE VALUE: Unbound answers VALUE with the AD bit set (bounded wait).
+ad_answer() {
+  local out
+  for _ in $(seq 1 50); do
+    out=$(bounded dig -p "$resolver_port" +time=2 +tries=1 +dnssec @127.0.0.1 "$1" "$2" 2>/dev/null || true)
+    if grep -q "flags:.* ad[ ;]" <<< "$out" && grep -q "$3" <<< "$out"; then return 0; fi
+    sleep 0.2
+  done
+  echo "$out" | head -20 >&2
+  return 1
+}
+check "Unbound validates www.example.test through the secondary (AD)" ad_answer www.example.test A 192.0.2.80
 check "its AXFR validates with dnssec-verify" axfr_validates "$signer_port" example.test
 
 sed -i 's/2026112301 ; serial/2026112310 ; serial/; s/192.0.2.80/192.0.2.81/' "$TMP/example.test.zone"
+echo "www2 IN A 192.0.2.82" >> "$TMP/example.test.zone"
 kill -HUP "$nsd_pid"
 check "a change at NSD arrives by NOTIFY: serial 2026112311" wait_serial 2026112311
 check "with the new data" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.81
@@ -130,6 +179,7 @@ check "the NOTIFY is logged" grep -q "example.test.: NOTIFY from 127.0.0.1" "$TM
 check "the secondary NSD got serial 2026112311 by wiresignd's NOTIFY" wait_serial 2026112311 "$secondary_port"
 check "wiresignd logs the acknowledged NOTIFY" \
   grep -q "example.test.: NOTIFY for serial 2026112311 to 127.0.0.1:$secondary_port acknowledged" "$TMP/daemon.log"
+check "Unbound gets the changed record, validated (AD)" ad_answer www2.example.test A 192.0.2.82
 check "the secondary's copy validates with dnssec-verify" axfr_validates "$secondary_port" example.test
 
 kill "$nsd_pid"; wait "$nsd_pid" 2>/dev/null || true
@@ -151,6 +201,8 @@ check "3x past SOA expire (15 s and more of silence) is logged as such" \
 check "and short.test is still served" \
   bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 short.test SOA | grep -q 2026112302"
 check "with valid signatures" axfr_validates "$signer_port" short.test
+
+check "Unbound still validates with the primary gone past 3x expire (AD)" ad_answer mail.example.test A 192.0.2.25
 
 # A restart with the primary still gone serves the saved version at once.
 kill "$daemon"; wait "$daemon" 2>/dev/null || true
