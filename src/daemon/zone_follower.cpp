@@ -111,7 +111,8 @@ uint32_t ZoneFollower::refresh_once() {
   if (!unsigned_serial_) wait_s = std::min<uint32_t>(wait_s, 5u << std::min(failures_ - 1, 6u));
   auto silent_s = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - last_success_).count());
-  std::string state = silent_s > expire_s_
+  std::string state = !unsigned_serial_ ? "nothing to serve yet"
+                     : silent_s > expire_s_
                           ? "PAST SOA EXPIRE by " + std::to_string(silent_s - expire_s_) + " s; still serving the last good version"
                           : "serving the last good version";
   log_(zone_.name + ": refresh failed (" + std::to_string(failures_) + " in a row, primaries silent for " +

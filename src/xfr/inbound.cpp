@@ -46,8 +46,18 @@ void check_tsig(const PrimaryRequest& request, std::span<const uint8_t> wire, st
 
 void check_answer(const PrimaryRequest& request, const Message& answer, uint16_t id) {
   if (answer.header.id != id || !answer.header.qr) throw MessageError(who(request) + ": answer does not match the query");
-  if (answer.header.rcode != rcode::noerror)
-    throw MessageError(who(request) + ": primary answered RCODE " + std::to_string(answer.header.rcode));
+  switch (answer.header.rcode) {
+    case rcode::noerror:
+      return;
+    case rcode::notauth:
+      throw MessageError(who(request) + ": primary answered NOTAUTH" +
+                         (request.tsig ? " (it rejected our TSIG key " + dns::to_text(request.tsig->name) + ")"
+                                       : " (it may want a TSIG key: set primary-tsig)"));
+    case rcode::refused:
+      throw MessageError(who(request) + ": primary answered REFUSED (does it allow us to transfer the zone?)");
+    default:
+      throw MessageError(who(request) + ": primary answered RCODE " + std::to_string(answer.header.rcode));
+  }
 }
 
 }  // namespace
