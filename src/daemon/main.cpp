@@ -13,6 +13,7 @@
 
 #include "conf/address.h"
 #include "conf/config.h"
+#include "daemon/file_watcher.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
 #include "dns/name.h"
@@ -117,11 +118,9 @@ int main(int argc, char** argv) {
   };
   try {
     xfr::Server server(io, listen, zones, log_line, on_notify);
-    auto load_all = [&] {
-      for (const auto& zone : config.zones)
-        if (!zone.file.empty()) loader.load_file_zone(zone);
-    };
-    load_all();
+    // File zones: signed now, again on SIGHUP, and whenever their file changes.
+    daemon::FileWatcher watcher(config.zones, loader);
+    watcher.reload_all();
     for (const auto& zone : config.zones)
       if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get()));
     // SIGHUP re-reads and re-signs the file zones; SIGINT/SIGTERM stop.
@@ -131,7 +130,7 @@ int main(int argc, char** argv) {
           if (error) return;
           if (signal == SIGHUP) {
             log_line("SIGHUP: re-signing file zones, checking primaries");
-            load_all();
+            watcher.reload_all();
             for (auto& follower : followers) follower->notify();
             signals.async_wait(on_signal);
           } else {

@@ -7,7 +7,8 @@
 #    sources are refused
 #  - a zone with transfer-tsig: the right key transfers (dig checks our TSIG),
 #    no key or a wrong key is refused
-#  - after the zone file changes, SIGHUP publishes a new, higher serial
+#  - after the zone file changes, SIGHUP publishes a new, higher serial; a
+#    change without SIGHUP is picked up by itself within seconds
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -97,6 +98,15 @@ check "SIGHUP re-signs the changed file and serves serial 2026112306" test "$new
 check "the changed record is served" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.81
 check "an unchanged zone re-signed on SIGHUP still gets a newer serial" \
   test "$(dig_ +short @127.0.0.1 tsig.test SOA | awk '{print $3}')" = 2026112303
+
+# A change to the file alone (no signal) is picked up within a few seconds.
+sed -i 's/2026112305 ; serial/2026112307 ; serial/; s/192.0.2.81/192.0.2.82/' "$TMP/example.test.zone"
+for _ in $(seq 1 100); do
+  [[ $(dig_ +short @127.0.0.1 www.example.test A) == 192.0.2.82 ]] && break
+  sleep 0.1
+done
+check "a changed file is re-signed without SIGHUP" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.82
+check "with serial 2026112308" test "$(dig_ +short @127.0.0.1 example.test SOA | awk '{print $3}')" = 2026112308
 
 stop_daemon
 check "the daemon stops on SIGTERM and says so" grep -q "stopping on" "$TMP/daemon.log"
