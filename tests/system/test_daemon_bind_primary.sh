@@ -4,6 +4,8 @@
 #    and the signed zone served by wiresignd validates with dnssec-verify
 #  - BIND's NOTIFY, signed with the key, brings a change; an unsigned NOTIFY
 #    is refused because the zone has a primary-tsig
+#  - a second BIND, secondary of wiresignd (it asks by IXFR and gets the full
+#    zone), follows each new serial by wiresignd's NOTIFY
 #  - with the wrong key configured, the transfer is refused by BIND and
 #    wiresignd logs why, serving nothing it has not validated
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
@@ -14,8 +16,9 @@ WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v named > /dev/null || { echo "FAIL: named is not installed (tools/install-deps.sh)" >&2; exit 1; }
 primary_port=$((20000 + RANDOM % 10000))
 signer_port=$((30000 + RANDOM % 10000))
+secondary_port=$((40000 + RANDOM % 10000))
 secret=c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg5
-mkdir -p "$TMP/bind"
+mkdir -p "$TMP/bind" "$TMP/secondary"
 cp "$SRC/examples/example.test.zone" "$TMP/bind/example.test.zone"
 
 cat > "$TMP/bind/named.conf" <<NAMED
@@ -33,6 +36,21 @@ options {
 };
 controls { };
 zone "example.test" { type primary; file "example.test.zone"; };
+NAMED
+
+cat > "$TMP/secondary/named.conf" <<NAMED
+options {
+  directory "$TMP/secondary";
+  pid-file "$TMP/secondary/named.pid";
+  listen-on port $secondary_port { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  notify no;
+  dnssec-validation no;
+  allow-transfer { 127.0.0.1; };
+};
+controls { };
+zone "example.test" { type secondary; primaries { 127.0.0.1 port $signer_port; }; file "example.test.db"; };
 NAMED
 
 # write_config FILE SECRET: a wiresignd config following BIND with that TSIG secret.
@@ -57,15 +75,17 @@ zones:
     primaries: ["127.0.0.1:$primary_port"]
     primary-tsig: xfr
     allow-transfer: ["127.0.0.1"]
+    notify: ["127.0.0.1:$secondary_port"]
 YAML
 }
 
 named -g -c "$TMP/bind/named.conf" > "$TMP/bind/named.log" 2>&1 &
 named_pid=$!
 daemon=""
+secondary_pid=""
 stop_all() {
-  kill $daemon "$named_pid" 2>/dev/null || true
-  wait $daemon "$named_pid" 2>/dev/null || true
+  kill $daemon "$named_pid" $secondary_pid 2>/dev/null || true
+  wait $daemon "$named_pid" $secondary_pid 2>/dev/null || true
 }
 trap 'stop_all; _cleanup' EXIT
 for _ in $(seq 1 100); do grep -q "running" "$TMP/bind/named.log" && break; sleep 0.1; done
@@ -84,10 +104,11 @@ kill "$daemon"; wait "$daemon" 2>/dev/null || true
 write_config "$TMP/wiresign.yaml" "$secret"
 "$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon.log" 2>&1 &
 daemon=$!
+# wait_serial SERIAL [PORT]: poll (bounded) until the server on PORT (default wiresignd) serves SERIAL.
 wait_serial() {
-  local got=""
+  local got="" port=${2:-$signer_port}
   for _ in $(seq 1 200); do
-    got=$(bounded dig -p "$signer_port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
+    got=$(bounded dig -p "$port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
     [[ $got == "$1" ]] && return 0
     sleep 0.1
   done
@@ -96,6 +117,9 @@ wait_serial() {
 }
 check "the zone transferred from BIND with TSIG is signed and served" wait_serial 2026112302
 check "its AXFR validates with dnssec-verify" axfr_validates "$signer_port" example.test
+named -g -c "$TMP/secondary/named.conf" > "$TMP/secondary/named.log" 2>&1 &
+secondary_pid=$!
+check "a BIND secondary of wiresignd loads serial 2026112302" wait_serial 2026112302 "$secondary_port"
 
 check "an unsigned NOTIFY is refused (the zone has a primary-tsig)" \
   bash -c "python3 - $signer_port <<'PY'
@@ -113,6 +137,8 @@ kill -HUP "$named_pid"
 check "BIND's TSIG-signed NOTIFY brings the change: serial 2026112321" wait_serial 2026112321
 check "the NOTIFY was accepted" grep -q "example.test.: NOTIFY from 127.0.0.1; checking the primary" "$TMP/daemon.log"
 check "the new version validates" axfr_validates "$signer_port" example.test
+check "the BIND secondary follows by wiresignd's NOTIFY: serial 2026112321" wait_serial 2026112321 "$secondary_port"
+check "and its copy validates" axfr_validates "$secondary_port" example.test
 
 if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log"; fi
 finish
