@@ -13,7 +13,7 @@ packages=(
   # unit tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # system tests: an HSM, and signers/validators we did not write
-  softhsm2 opensc ldnsutils bind9-utils bind9-dnsutils bind9 knot-dnssecutils nsd unbound
+  softhsm2 opensc ldnsutils bind9-utils bind9-dnsutils bind9 knot knot-dnssecutils nsd unbound
   python3 time
 )
 
