@@ -357,3 +357,17 @@ axfr_validates() {
   grep -v '^;' "$out.raw" | sed '/^$/d' | sed '$d' > "$out"
   bounded dnssec-verify -q -o "$zone" "$out"
 }
+
+# wait_serial SERIAL [PORT]: poll (bounded, about 30 s) until the server on
+# 127.0.0.1:PORT (default: $signer_port, the wiresignd under test) serves
+# example.test's SOA with SERIAL.
+wait_serial() {
+  local got="" port=${2:-$signer_port}
+  for _ in $(seq 1 300); do
+    got=$(bounded dig -p "$port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
+    [[ $got == "$1" ]] && return 0
+    sleep 0.1
+  done
+  echo "127.0.0.1:$port serves '$got', wanted $1" >&2
+  return 1
+}

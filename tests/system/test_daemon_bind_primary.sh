@@ -104,17 +104,6 @@ kill "$daemon"; wait "$daemon" 2>/dev/null || true
 write_config "$TMP/wiresign.yaml" "$secret"
 "$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon.log" 2>&1 &
 daemon=$!
-# wait_serial SERIAL [PORT]: poll (bounded) until the server on PORT (default wiresignd) serves SERIAL.
-wait_serial() {
-  local got="" port=${2:-$signer_port}
-  for _ in $(seq 1 200); do
-    got=$(bounded dig -p "$port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
-    [[ $got == "$1" ]] && return 0
-    sleep 0.1
-  done
-  echo "serving '$got', wanted $1" >&2
-  return 1
-}
 check "the zone transferred from BIND with TSIG is signed and served" wait_serial 2026112302
 check "its AXFR validates with dnssec-verify" axfr_validates "$signer_port" example.test
 named -g -c "$TMP/secondary/named.conf" > "$TMP/secondary/named.log" 2>&1 &

@@ -110,18 +110,6 @@ stop_all() {
 trap 'stop_all; _cleanup' EXIT
 
 dig_() { bounded dig -p "$signer_port" +time=2 +tries=1 "$@"; }
-# wait_serial SERIAL [PORT]: poll (bounded, 20 s) until the server on PORT
-# (default: wiresignd) serves SERIAL.
-wait_serial() {
-  local got="" port=${2:-$signer_port}
-  for _ in $(seq 1 200); do
-    got=$(bounded dig -p "$port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}')
-    [[ $got == "$1" ]] && return 0
-    sleep 0.1
-  done
-  echo "serving '$got', wanted $1" >&2
-  return 1
-}
 
 check "the zone from NSD is signed and served with serial+1" wait_serial 2026112302
 check "the secondary NSD has it" wait_serial 2026112302 "$secondary_port"
