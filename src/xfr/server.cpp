@@ -133,8 +133,21 @@ asio::awaitable<void> Server::serve_udp(std::shared_ptr<udp::socket> socket) {
   std::vector<uint8_t> buffer(65535);
   for (;;) {
     udp::endpoint peer;
-    size_t length = co_await socket->async_receive_from(asio::buffer(buffer), peer, asio::use_awaitable);
-    auto answers = respond({buffer.data(), length}, peer.address().to_string(), true);
+    boost::system::error_code receive_error;
+    size_t length = co_await socket->async_receive_from(asio::buffer(buffer), peer,
+                                                        asio::redirect_error(asio::use_awaitable, receive_error));
+    if (receive_error) {
+      if (receive_error == asio::error::operation_aborted) co_return;
+      continue;  // e.g. ICMP port unreachable reported on the socket: not fatal
+    }
+    std::vector<std::vector<uint8_t>> answers;
+    try {
+      answers = respond({buffer.data(), length}, peer.address().to_string(), true);
+    } catch (const std::exception& e) {
+      // One bad request must never stop the UDP service.
+      log_("query from " + peer.address().to_string() + " failed: " + e.what());
+      continue;
+    }
     for (const auto& answer : answers) {
       boost::system::error_code ignored;
       socket->send_to(asio::buffer(answer), peer, 0, ignored);
@@ -144,7 +157,16 @@ asio::awaitable<void> Server::serve_udp(std::shared_ptr<udp::socket> socket) {
 
 asio::awaitable<void> Server::accept_tcp(std::shared_ptr<tcp::acceptor> acceptor) {
   for (;;) {
-    tcp::socket socket = co_await acceptor->async_accept(asio::use_awaitable);
+    boost::system::error_code error;
+    tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      if (error == asio::error::operation_aborted) co_return;
+      log_(std::string("TCP accept failed: ") + error.message());
+      // e.g. out of file descriptors: pause a little, then keep accepting.
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::use_awaitable);
+      continue;
+    }
     asio::co_spawn(acceptor->get_executor(), serve_tcp(std::move(socket)), asio::detached);
   }
 }
@@ -168,6 +190,8 @@ asio::awaitable<void> Server::serve_tcp(tcp::socket socket) {
   } catch (const boost::system::system_error& e) {
     if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset)
       log_("TCP connection from " + source + " closed: " + e.code().message());
+  } catch (const std::exception& e) {
+    log_("TCP connection from " + source + " closed after an error: " + e.what());
   }
 }
 
