@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     const std::string zone_name = dns::to_text(notify.questions[0].name);
     for (auto& follower : followers) {
       const conf::ZoneConfig& zone = follower->zone();
-      if (dns::Name::from_text(zone.name).wire() != dns::Name::from_text(zone_name).wire()) continue;
+      if (dns::canonical_compare(dns::Name::from_text(zone.name).wire(), notify.questions[0].name) != 0) continue;
       if (!xfr::address_allowed(source, xfr::parse_acl(zone.allow_notify))) {
         log_line(zone.name + ": NOTIFY from " + source + " refused: not in allow-notify");
         return xfr::rcode::refused;

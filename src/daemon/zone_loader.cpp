@@ -59,20 +59,12 @@ bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::
   return sign_and_publish(
       zone,
       [&] {
-        dns::Name origin = dns::Name::from_text(zone.name);
-        signer::Zone unsigned_zone(origin);
+        signer::Zone unsigned_zone(dns::Name::from_text(zone.name));
         size_t dropped = 0;
-        for (const auto& r : records) {
-          if (!dns::is_at_or_below(r.owner, origin.wire()))
-            throw std::runtime_error("record " + dns::to_text(r.owner) + " " + dns::type_name(r.type) +
-                                     " is outside the zone");
-          if (dns::is_dnssec_generated_type(r.type)) {
-            ++dropped;
-            continue;
-          }
-          unsigned_zone.add(r.owner, r.type, r.ttl, r.rdata);
-        }
-        if (dropped) log_(zone.name + ": dropped " + std::to_string(dropped) + " DNSSEC records from " + source);
+        for (const auto& r : records)
+          if (!signer::add_input_record(unsigned_zone, {r.owner, r.type, r.rclass, r.ttl, r.rdata}, source)) ++dropped;
+        signer::warn_dropped_dnssec_records([&](const std::string& line) { log_(zone.name + ": warning: " + line); },
+                                            source, dropped);
         return unsigned_zone;
       },
       source);

@@ -11,6 +11,10 @@
 
 namespace wiresign::signer {
 
+bool has_type(std::span<const RecordEntry> records, uint16_t type) {
+  return std::any_of(records.begin(), records.end(), [&](const RecordEntry& r) { return r.type == type; });
+}
+
 Zone::Zone(dns::Name origin) : origin_(std::move(origin)) {}
 
 void Zone::add(std::string_view owner, uint16_t type, uint32_t ttl, std::span<const uint8_t> rdata,
@@ -133,29 +137,37 @@ size_t Zone::memory_bytes() const {
          records_.capacity() * sizeof(RecordEntry);
 }
 
+bool add_input_record(Zone& zone, const dns::RecordView& record, const std::string& source, int line) {
+  const dns::Name& origin = zone.origin();
+  if (!dns::is_at_or_below(record.owner, origin.wire()))
+    throw dns::ZoneFileError(source, line,
+                             "record " + dns::to_text(record.owner) + " " + dns::type_name(record.type) +
+                                 " is outside the zone " + origin.to_text());
+  if (record.rclass != dns::kClassIN)
+    throw dns::ZoneFileError(source, line,
+                             "record " + dns::to_text(record.owner) + " " + dns::type_name(record.type) +
+                                 " has class " + std::to_string(record.rclass) + "; only IN is signed");
+  if (dns::is_dnssec_generated_type(record.type)) return false;
+  zone.add(record.owner, record.type, record.ttl, record.rdata, line);
+  return true;
+}
+
+void warn_dropped_dnssec_records(const WarningSink& warn, const std::string& source, size_t dropped) {
+  if (dropped && warn)
+    warn(source + ": dropped " + std::to_string(dropped) +
+         " DNSSEC records from the input (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY); the signer makes its own");
+}
+
 Zone load_zone_file(const std::string& path, const dns::Name& origin, const WarningSink& warn) {
   dns::ZoneReader reader(path, origin);
   Zone zone(origin);
   dns::ParsedRecord record;
   size_t dropped = 0;
   while (reader.next(record)) {
-    if (!dns::is_at_or_below(record.owner, origin.wire()))
-      throw dns::ZoneFileError(path, record.line,
-                               "record " + dns::to_text(record.owner) + " " + dns::type_name(record.type) +
-                                   " is outside the zone " + origin.to_text());
-    if (record.rclass != dns::kClassIN)
-      throw dns::ZoneFileError(path, record.line,
-                               "record " + dns::to_text(record.owner) + " " + dns::type_name(record.type) +
-                                   " has class " + std::to_string(record.rclass) + "; only IN is signed");
-    if (dns::is_dnssec_generated_type(record.type)) {
-      ++dropped;
-      continue;
-    }
-    zone.add(record.owner, record.type, record.ttl, record.rdata, record.line);
+    dns::RecordView view{record.owner, record.type, record.rclass, record.ttl, record.rdata};
+    if (!add_input_record(zone, view, path, record.line)) ++dropped;
   }
-  if (dropped && warn)
-    warn(path + ": dropped " + std::to_string(dropped) +
-         " DNSSEC records from the input (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY); the signer makes its own");
+  warn_dropped_dnssec_records(warn, path, dropped);
   return zone;
 }
 

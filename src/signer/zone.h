@@ -25,6 +25,9 @@ struct RecordEntry {
   uint64_t rdata_offset = 0;
 };
 
+// True when `records` (one name's) hold an RRset of `type`.
+bool has_type(std::span<const RecordEntry> records, uint16_t type);
+
 class Zone {
  public:
   explicit Zone(dns::Name origin);
@@ -67,6 +70,14 @@ class Zone {
   std::vector<RecordEntry> records_;
   bool finalized_ = false;
 };
+
+// Adds one record of an unsigned input (a file or a transfer from `source`).
+// Out-of-zone records and classes other than IN are dns::ZoneFileErrors
+// naming `source` and `line`; DNSSEC records (RRSIG, NSEC, NSEC3, NSEC3PARAM,
+// DNSKEY) are left out, since the signer makes its own: returns false then.
+bool add_input_record(Zone& zone, const dns::RecordView& record, const std::string& source, int line = 0);
+// One warning for the DNSSEC records add_input_record left out (none when 0).
+void warn_dropped_dnssec_records(const WarningSink& warn, const std::string& source, size_t dropped);
 
 // Reads a master file into a zone, not yet finalized (the signer adds its
 // apex records first, to sort only once). Out-of-zone records, classes

@@ -18,10 +18,6 @@ std::string describe(const Zone& zone, const RecordEntry& record) {
   throw dns::ZoneFileError(file, static_cast<int>(record.line), what);
 }
 
-bool has_type(std::span<const RecordEntry> records, uint16_t type) {
-  return std::any_of(records.begin(), records.end(), [&](const RecordEntry& r) { return r.type == type; });
-}
-
 void check_apex(const Zone& zone, const std::string& file) {
   const std::string origin = zone.origin().to_text();
   // Without a SOA the error points at the first record, where one belongs.

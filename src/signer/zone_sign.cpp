@@ -45,10 +45,6 @@ struct ZoneLayout {
   uint32_t denial_ttl = 0;
 };
 
-bool has_type(std::span<const RecordEntry> records, uint16_t type) {
-  return std::any_of(records.begin(), records.end(), [&](const RecordEntry& r) { return r.type == type; });
-}
-
 // Walks the names in canonical order. Descendants of a name follow it
 // directly, so a stack of open ancestors tells both whether a name lies
 // below a cut and which of its ancestors do not exist (empty non-terminals).
@@ -270,9 +266,9 @@ class BatchSigner {
 
   void sign_and_emit(const RRsetToSign& rrset, BatchOutput& out, SignStats& stats) {
     bool by_dnskey_signers = signed_by_dnskey_signers(rrset.type);
+    auto window = policy::signature_window(options_.policy, options_.now, rrset_spread(rrset.owner, rrset.type));
     for (size_t k = 0; k < keys_.size(); ++k) {
       if (!(by_dnskey_signers ? keys_[k].signs_dnskey : keys_[k].signs_zone)) continue;
-      auto window = policy::signature_window(options_.policy, options_.now, rrset_spread(rrset.owner, rrset.type));
       make_rrsig(rrset, keys_[k].key, *contexts_[k], window, scratch_, rrsig_);
       out.add({rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, rrsig_});
       ++stats.rrsigs;

@@ -24,11 +24,11 @@ Message reply_skeleton(const Message& query) {
   return reply;
 }
 
+}  // namespace
+
 Record to_record(const dns::RecordView& rr) {
   return {std::string(rr.owner), rr.type, rr.rclass, rr.ttl, {rr.rdata.begin(), rr.rdata.end()}};
 }
-
-}  // namespace
 
 Message error_answer(const Message& query, uint8_t rcode) {
   Message reply = reply_skeleton(query);

@@ -21,6 +21,9 @@ using ZoneLookup = std::function<const SignedZone*(std::string_view qname_wire)>
 // with TC set and no records, so that the client retries over TCP.
 Message answer_query(const Message& query, const ZoneLookup& zones, bool over_udp);
 
+// A signed zone's record as a message record (copies owner and RDATA).
+Record to_record(const dns::RecordView& rr);
+
 // An RCODE-only answer echoing the question (REFUSED, NOTAUTH, FORMERR...).
 Message error_answer(const Message& query, uint8_t rcode);
 

@@ -83,7 +83,7 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
   const std::string qname = dns::to_text(query.questions[0].name);
   const char* kind = query.questions[0].type == kTypeAxfr ? "AXFR" : "IXFR";
   auto served = zones_.find(query.questions[0].name);
-  if (!served || served->zone->origin().wire() != dns::Name::from_text(qname).wire()) {
+  if (!served || dns::canonical_compare(served->zone->origin().wire(), query.questions[0].name) != 0) {
     log_(qname + ": " + kind + " from " + source + " refused: zone not served here");
     return {build_message(error_answer(query, rcode::refused))};
   }
@@ -92,8 +92,7 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
     if (query.questions[0].type == kTypeAxfr) return {build_message(error_answer(query, rcode::refused))};
     Message reply = error_answer(query, rcode::noerror);
     reply.header.aa = true;
-    const auto& soa = served->zone->soa();
-    reply.answers.push_back({std::string(soa.owner), soa.type, soa.rclass, soa.ttl, {soa.rdata.begin(), soa.rdata.end()}});
+    reply.answers.push_back(to_record(served->zone->soa()));
     return {build_message(reply)};
   }
   if (!address_allowed(source, served->allow_transfer)) {
