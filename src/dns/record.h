@@ -41,6 +41,9 @@ inline size_t soa_serial_offset(std::span<const uint8_t> soa_rdata) {
   return pos;
 }
 
+// True when a is newer than b in serial-number arithmetic (RFC 1982 §3.2).
+inline bool serial_newer(uint32_t a, uint32_t b) { return a != b && static_cast<int32_t>(a - b) > 0; }
+
 inline uint16_t get_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 inline uint32_t get_u32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];

@@ -4,10 +4,6 @@
 
 namespace wiresign::signer {
 
-bool serial_newer(uint32_t a, uint32_t b) {
-  return a != b && static_cast<int32_t>(a - b) > 0;
-}
-
 uint32_t next_serial(conf::SerialPolicy policy, uint32_t serial, std::time_t now) {
   switch (policy) {
     case conf::SerialPolicy::keep:

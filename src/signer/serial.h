@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "conf/config.h"
+#include "dns/record.h"
 
 namespace wiresign::signer {
 
@@ -12,7 +13,6 @@ namespace wiresign::signer {
 // than `serial` in RFC 1982 terms.
 uint32_t next_serial(conf::SerialPolicy policy, uint32_t serial, std::time_t now);
 
-// True when a is newer than b in serial-number arithmetic (RFC 1982 §3.2).
-bool serial_newer(uint32_t a, uint32_t b);
+using dns::serial_newer;
 
 }  // namespace wiresign::signer

@@ -1,6 +1,7 @@
 // Building answers from a signed zone held in memory.
 #include "xfr/responder.h"
 
+#include "dns/name.h"
 #include "dns/rr_type.h"
 
 namespace wiresign::xfr {
@@ -63,31 +64,95 @@ Message answer_query(const Message& query, const ZoneLookup& zones, bool over_ud
   return reply;
 }
 
-std::vector<std::vector<uint8_t>> build_axfr(const Message& query, const SignedZone& zone,
-                                             size_t max_message_octets) {
-  std::vector<std::vector<uint8_t>> messages;
-  Message current = reply_skeleton(query);
-  current.header.aa = true;
-  size_t estimate = build_message(current).size();
-  auto flush = [&] {
-    messages.push_back(build_message(current));
-    current.answers.clear();
-    current.questions.clear();  // RFC 5936 §2.2.1: the question only in the first message
-    current.edns.reset();       // and EDNS likewise: later messages go plain
-    estimate = build_message(current).size();
-  };
-  auto add = [&](const dns::RecordView& rr) {
+namespace {
+
+// Answer records packed into as few messages as `max_message_octets` allows;
+// the question (and EDNS) only in the first message (RFC 5936 §2.2.1).
+class TransferStream {
+ public:
+  TransferStream(const Message& query, size_t max_message_octets)
+      : current_(reply_skeleton(query)), max_(max_message_octets) {
+    current_.header.aa = true;
+    estimate_ = build_message(current_).size();
+  }
+  void add(const dns::RecordView& rr) {
     // Uncompressed size bounds the compressed one, so a message never overflows.
     size_t size = rr.owner.size() + 10 + rr.rdata.size();
-    if (!current.answers.empty() && estimate + size > max_message_octets) flush();
-    current.answers.push_back(to_record(rr));
-    estimate += size;
-  };
-  add(zone.soa());
-  zone.for_each_record_but_soa(add);
-  add(zone.soa());
-  flush();
-  return messages;
+    if (!current_.answers.empty() && estimate_ + size > max_) flush();
+    current_.answers.push_back(to_record(rr));
+    estimate_ += size;
+  }
+  std::vector<std::vector<uint8_t>> finish() {
+    flush();
+    return std::move(messages_);
+  }
+
+ private:
+  void flush() {
+    messages_.push_back(build_message(current_));
+    current_.answers.clear();
+    current_.questions.clear();
+    current_.edns.reset();
+    estimate_ = build_message(current_).size();
+  }
+  Message current_;
+  size_t max_;
+  size_t estimate_ = 0;
+  std::vector<std::vector<uint8_t>> messages_;
+};
+
+// Calls `visit` with each record of a buffer of uncompressed wire records.
+template <typename F>
+void for_each_wire_record(std::string_view records, F&& visit) {
+  const auto* data = reinterpret_cast<const uint8_t*>(records.data());
+  size_t pos = 0;
+  while (pos < records.size()) {
+    size_t start = pos;
+    while (data[pos] != 0) pos += 1 + data[pos];
+    ++pos;
+    dns::RecordView rr;
+    rr.owner = records.substr(start, pos - start);
+    rr.type = dns::get_u16(data + pos);
+    rr.rclass = dns::get_u16(data + pos + 2);
+    rr.ttl = dns::get_u32(data + pos + 4);
+    uint16_t length = dns::get_u16(data + pos + 8);
+    rr.rdata = std::span<const uint8_t>(data + pos + 10, length);
+    pos += 10 + length;
+    visit(rr);
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<uint8_t>> build_axfr(const Message& query, const SignedZone& zone,
+                                             size_t max_message_octets) {
+  TransferStream stream(query, max_message_octets);
+  stream.add(zone.soa());
+  zone.for_each_record_but_soa([&](const dns::RecordView& rr) { stream.add(rr); });
+  stream.add(zone.soa());
+  return stream.finish();
+}
+
+std::vector<std::vector<uint8_t>> build_ixfr(const Message& query, const SignedZone& zone,
+                                             const std::vector<const ZoneDiff*>& diffs, size_t max_message_octets) {
+  TransferStream stream(query, max_message_octets);
+  stream.add(zone.soa());
+  for (const ZoneDiff* diff : diffs) {
+    // Each list starts with its version's SOA: old SOA, deletions, new SOA, additions.
+    for_each_wire_record(diff->removed, [&](const dns::RecordView& rr) { stream.add(rr); });
+    for_each_wire_record(diff->added, [&](const dns::RecordView& rr) { stream.add(rr); });
+  }
+  stream.add(zone.soa());
+  return stream.finish();
+}
+
+std::optional<uint32_t> ixfr_client_serial(const Message& query) {
+  for (const auto& rr : query.authority) {
+    if (rr.type != dns::rr_type::SOA || dns::canonical_compare(rr.owner, query.questions[0].name) != 0) continue;
+    size_t pos = dns::soa_serial_offset(rr.rdata);
+    if (pos + 4 <= rr.rdata.size()) return dns::get_u32(rr.rdata.data() + pos);
+  }
+  return std::nullopt;
 }
 
 }  // namespace wiresign::xfr

@@ -6,9 +6,11 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "xfr/message.h"
+#include "xfr/journal.h"
 #include "xfr/signed_zone.h"
 
 namespace wiresign::xfr {
@@ -33,5 +35,15 @@ Message error_answer(const Message& query, uint8_t rcode);
 // does so message by message.
 std::vector<std::vector<uint8_t>> build_axfr(const Message& query, const SignedZone& zone,
                                              size_t max_message_octets = 16384);
+
+// The messages of an incremental transfer (RFC 1995 §4): the current SOA,
+// then each diff (old SOA, deletions, new SOA, additions), then the current
+// SOA again. `diffs` leads from the client's serial to the zone's.
+std::vector<std::vector<uint8_t>> build_ixfr(const Message& query, const SignedZone& zone,
+                                             const std::vector<const ZoneDiff*>& diffs,
+                                             size_t max_message_octets = 16384);
+
+// The serial of the SOA an IXFR request carries in its authority section.
+std::optional<uint32_t> ixfr_client_serial(const Message& query);
 
 }  // namespace wiresign::xfr

@@ -19,7 +19,45 @@ using asio::ip::udp;
 
 namespace {
 constexpr uint16_t kTypeAxfr = 252, kTypeIxfr = 251;
+
+// The answer to an allowed AXFR or IXFR, and how to describe it in the log.
+// IXFR is answered from the journal when it reaches the client's serial
+// (RFC 1995 §4), with the single current SOA when the client is up to date,
+// and with the full zone otherwise.
+std::pair<std::vector<std::vector<uint8_t>>, std::string> transfer_messages(const Message& query,
+                                                                            const ServedZone& served) {
+  const SignedZone& zone = *served.zone;
+  auto full = [&](const std::string& why) {
+    return std::pair{build_axfr(query, zone), "full zone, " + std::to_string(zone.record_count() + 1) + " records" + why};
+  };
+  if (query.questions[0].type == kTypeAxfr) return full("");
+  std::optional<uint32_t> client = ixfr_client_serial(query);
+  if (!client) return full(" (the IXFR request carries no SOA)");
+  if (!dns::serial_newer(zone.serial(), *client)) {
+    Message reply = error_answer(query, rcode::noerror);
+    reply.header.aa = true;
+    reply.answers.push_back(to_record(zone.soa()));
+    std::vector<std::vector<uint8_t>> single{build_message(reply)};
+    return std::pair{single, "up to date at serial " + std::to_string(*client)};
+  }
+  if (served.journal) {
+    auto path = served.journal->path_from(*client);
+    if (path && !path->empty() && path->back()->to_serial == zone.serial()) {
+      size_t removed = 0, added = 0;
+      for (const ZoneDiff* diff : *path) {
+        removed += diff->removed_count - 1;
+        added += diff->added_count - 1;
+      }
+      return std::pair{build_ixfr(query, zone, *path),
+                       "incremental from serial " + std::to_string(*client) + " (" + std::to_string(path->size()) +
+                           " versions, " + std::to_string(removed) + " records removed, " + std::to_string(added) +
+                           " added)"};
+    }
+  }
+  return full(" (the journal does not reach serial " + std::to_string(*client) + ")");
 }
+
+}  // namespace
 
 void ZoneTable::publish(const std::string& origin_wire, ServedZone zone) {
   auto shared = std::make_shared<const ServedZone>(std::move(zone));
@@ -111,8 +149,7 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
     }
     request_mac = check.mac;
   }
-  // A full transfer also answers IXFR (RFC 1995 §4): the journal comes with issue 4.
-  auto messages = build_axfr(query, *served->zone);
+  auto [messages, what] = transfer_messages(query, *served);
   if (served->transfer_tsig) {
     TsigSignOptions options;
     options.time_signed = now;
@@ -122,9 +159,8 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
       options.request_mac = tsig_sign(messages[i], *served->transfer_tsig, options);
     }
   }
-  log_(qname + ": " + kind + " to " + source + ": serial " + std::to_string(served->zone->serial()) + ", " +
-       std::to_string(served->zone->record_count() + 1) + " records in " + std::to_string(messages.size()) +
-       " messages" + (served->transfer_tsig ? ", TSIG-signed" : ""));
+  log_(qname + ": " + kind + " to " + source + ": serial " + std::to_string(served->zone->serial()) + ", " + what +
+       " in " + std::to_string(messages.size()) + " messages" + (served->transfer_tsig ? ", TSIG-signed" : ""));
   return messages;
 }
 

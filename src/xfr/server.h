@@ -16,6 +16,7 @@
 
 #include "conf/address.h"
 #include "xfr/message.h"
+#include "xfr/journal.h"
 #include "xfr/signed_zone.h"
 #include "xfr/tsig.h"
 
@@ -24,6 +25,7 @@ namespace wiresign::xfr {
 // A published zone and who may transfer it.
 struct ServedZone {
   std::shared_ptr<const SignedZone> zone;
+  std::shared_ptr<const Journal> journal;  // may be null: IXFR is then answered with the full zone
   std::vector<conf::AddressPrefix> allow_transfer;
   std::optional<TsigKey> transfer_tsig;  // when set, transfers must be signed with it
 };

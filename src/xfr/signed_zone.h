@@ -24,6 +24,14 @@ class SignedZone {
   uint32_t serial() const { return serial_; }
   size_t record_count() const { return entries_.size(); }
   const dns::RecordView& soa() const { return soa_; }
+  // All records, SOA included, as one uncompressed wire buffer (the form
+  // the zone was built from), and record `index`'s slice of it.
+  const std::string& wire() const { return bytes_; }
+  std::string_view record_wire(size_t index) const {
+    const Entry& e = entries_[index];
+    return std::string_view(bytes_).substr(e.owner_offset, e.rdata_offset + e.rdata_length - e.owner_offset);
+  }
+  bool is_soa(size_t index) const { return index == soa_index_; }
 
   // The RRset of `type` at `owner` (any case), then, when `with_rrsigs`, the
   // RRSIGs that cover it. Empty when there is none.
