@@ -267,13 +267,37 @@ class BatchSigner {
   void sign_and_emit(const RRsetToSign& rrset, BatchOutput& out, SignStats& stats) {
     bool by_dnskey_signers = signed_by_dnskey_signers(rrset.type);
     auto window = policy::signature_window(options_.policy, options_.now, rrset_spread(rrset.owner, rrset.type));
+    reusable_.clear();
+    if (options_.reuse) options_.reuse->signatures_over(rrset, reusable_);
     for (size_t k = 0; k < keys_.size(); ++k) {
       if (!(by_dnskey_signers ? keys_[k].signs_dnskey : keys_[k].signs_zone)) continue;
+      ++stats.rrsigs;
+      if (auto kept = reusable_signature(keys_[k].key)) {
+        out.add({rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, *kept});
+        ++stats.rrsigs_reused;
+        continue;
+      }
       make_rrsig(rrset, keys_[k].key, *contexts_[k], window, scratch_, rrsig_);
       out.add({rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, rrsig_});
-      ++stats.rrsigs;
     }
     ++stats.rrsets_signed;
+  }
+
+  // An offered RRSIG by `key` that is valid now and not due for refresh
+  // (RDATA: type covered, algorithm, labels, original TTL, expiration,
+  // inception, key tag, signer name, signature — RFC 4034 §3.1).
+  std::optional<std::span<const uint8_t>> reusable_signature(const SignerKey& key) const {
+    for (auto rdata : reusable_) {
+      if (rdata.size() < 18 + key.signer_name.size()) continue;
+      uint32_t expiration = dns::get_u32(rdata.data() + 8), inception = dns::get_u32(rdata.data() + 12);
+      if (rdata[2] != static_cast<uint8_t>(key.info.algorithm) || dns::get_u16(rdata.data() + 16) != key.info.key_tag)
+        continue;
+      if (std::string_view(reinterpret_cast<const char*>(rdata.data() + 18), key.signer_name.size()) != key.signer_name)
+        continue;
+      if (dns::serial_newer(inception, options_.now) || !dns::serial_newer(expiration, options_.reuse_until)) continue;
+      return rdata;
+    }
+    return std::nullopt;
   }
 
   const Zone& zone_;
@@ -286,6 +310,7 @@ class BatchSigner {
   std::vector<uint8_t> rdata_;
   std::vector<uint16_t> types_;
   std::vector<std::span<const uint8_t>> rdatas_;
+  std::vector<std::span<const uint8_t>> reusable_;
   std::span<const uint8_t> single_[1];
   std::string owner_;
 };
@@ -293,6 +318,7 @@ class BatchSigner {
 void add_stats(SignStats& into, const SignStats& from) {
   into.rrsets_signed += from.rrsets_signed;
   into.rrsigs += from.rrsigs;
+  into.rrsigs_reused += from.rrsigs_reused;
   into.denial_records += from.denial_records;
 }
 

@@ -27,6 +27,17 @@ struct ZoneKeys {
 // uncompressed wire form (owner, type, class, TTL, RDLENGTH, RDATA) in a row.
 enum class OutputForm { text, wire };
 
+// The signatures of the version published before, offered for reuse so that
+// a new version re-signs only what changed or is due (incremental signing).
+class SignatureSource {
+ public:
+  virtual ~SignatureSource() = default;
+  // Appends to `out` the RRSIG RDATAs that covered exactly `rrset` (same
+  // owner, type, TTL and RDATAs) in the earlier version. Called from every
+  // signing thread at once.
+  virtual void signatures_over(const RRsetToSign& rrset, std::vector<std::span<const uint8_t>>& out) const = 0;
+};
+
 struct SignOptions {
   policy::SigningPolicy policy;
   unsigned threads = 1;
@@ -36,13 +47,19 @@ struct SignOptions {
   // The serial already published for this zone, if any: a new version must be
   // newer than it even when the input's serial has not moved (a re-sign).
   std::optional<uint32_t> published_serial;
+  // When set, an RRSIG of `reuse` is kept instead of signing anew when it was
+  // made by the same key over the same RRset, has begun (inception <= now)
+  // and expires after `reuse_until`.
+  const SignatureSource* reuse = nullptr;
+  uint32_t reuse_until = 0;
 };
 
 struct SignStats {
   size_t names = 0;
   size_t records_in = 0;
   size_t rrsets_signed = 0;
-  size_t rrsigs = 0;
+  size_t rrsigs = 0;          // in the output, reused ones included
+  size_t rrsigs_reused = 0;   // kept from the earlier version (SignOptions::reuse)
   size_t denial_records = 0;   // NSEC or NSEC3
   size_t empty_non_terminals = 0;
   size_t occluded_names = 0;
