@@ -99,6 +99,13 @@ struct ZoneConfig {
   std::vector<std::string> notify;
   std::vector<std::string> allow_transfer;
   std::string transfer_tsig;
+  // Sanity limit: an input that removes more than this share of the names of
+  // the version in service is held back, not published (0..1).
+  double max_removed_share = 0.5;
+  // The journal of signed versions (IXFR out) keeps at most this many
+  // versions and this many octets; older versions are answered by AXFR.
+  unsigned journal_max_entries = 100;
+  uint64_t journal_max_bytes = 256u << 20;
   SourceLocation where;
 };
 

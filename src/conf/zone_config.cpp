@@ -1,5 +1,6 @@
 // The "zones" section: each zone's name, policy, where its unsigned version
 // comes from (primaries or a file), and who may NOTIFY us or transfer from us.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,35 @@ std::optional<std::string> normalize_zone_name(const std::string& text, std::str
     error = "\"" + text + "\" is not a valid zone name (" + e.what() + ")";
     return std::nullopt;
   }
+}
+
+// "50%" (or "50") as 0.5; nullopt unless within 0%..100%.
+std::optional<double> parse_percentage(const std::string& text) {
+  std::string digits = !text.empty() && text.back() == '%' ? text.substr(0, text.size() - 1) : text;
+  if (digits.empty() || digits.find_first_not_of("0123456789.") != std::string::npos ||
+      digits.find_first_of("0123456789") == std::string::npos || std::count(digits.begin(), digits.end(), '.') > 1)
+    return std::nullopt;
+  double value = std::stod(digits);
+  if (value > 100) return std::nullopt;
+  return value / 100;
+}
+
+// "64M", "1G", "512K" or plain octets.
+std::optional<uint64_t> parse_size(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t unit = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 'K': case 'k': unit = 1ull << 10; break;
+    case 'M': case 'm': unit = 1ull << 20; break;
+    case 'G': case 'g': unit = 1ull << 30; break;
+    default: break;
+  }
+  if (unit != 1) digits.pop_back();
+  if (digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  uint64_t value = std::stoull(digits) * unit;
+  return value > 0 ? std::optional(value) : std::nullopt;
 }
 
 // Peers we send to or fetch from: "ip:port", port 53 when left out.
@@ -87,7 +117,8 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
       fields.problem(*fields.find("name"), error);
   }
   fields.allow_only({"name", "policy", "primaries", "file", "primary-tsig", "allow-notify", "notify",
-                     "allow-transfer", "transfer-tsig"});
+                     "allow-transfer", "transfer-tsig", "max-removed-share", "journal-max-entries",
+                     "journal-max-size"});
 
   if (auto policy = fields.string("policy", true)) {
     zone.policy = *policy;
@@ -124,6 +155,21 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   }
   zone.notify = read_peers(fields, "notify");
   zone.allow_transfer = read_acl(fields, "allow-transfer");
+  if (auto share = fields.string("max-removed-share")) {
+    if (auto value = parse_percentage(*share))
+      zone.max_removed_share = *value;
+    else
+      fields.problem(*fields.find("max-removed-share"),
+                     "max-removed-share: \"" + *share + "\" is not a percentage from 0% to 100% (like 50%)");
+  }
+  if (auto entries = fields.number("journal-max-entries", 1, 1'000'000)) zone.journal_max_entries = *entries;
+  if (auto size = fields.string("journal-max-size")) {
+    if (auto bytes = parse_size(*size))
+      zone.journal_max_bytes = *bytes;
+    else
+      fields.problem(*fields.find("journal-max-size"),
+                     "journal-max-size: \"" + *size + "\" is not a size (like 64M, 1G or 500000)");
+  }
 
   if (!name || zone.name.empty()) return;
   for (const auto& other : reader.config.zones) {

@@ -5,7 +5,9 @@
 
 #include <boost/asio.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -77,7 +79,6 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   xfr::ZoneTable zones;
   daemon::NotifySender notifier(log_line);
-  daemon::ZoneLoader loader(config, zones, log_line, &notifier);
   std::vector<conf::SocketAddress> listen;
   for (const auto& text : config.server.listen)
     if (auto address = conf::parse_socket_address(text, 53)) listen.push_back(*address);
@@ -88,6 +89,10 @@ int main(int argc, char** argv) {
     // Serving from memory beats not serving: go on, but say so loudly.
     log_line(std::string("state dir unusable, nothing will survive a restart: ") + e.what());
   }
+  daemon::ZoneLoader loader(config, zones, log_line, &notifier, state.get());
+  // What was published before a restart is served again at once, unsigned
+  // and unchanged: same serial, same signatures, IXFR from the journal.
+  for (const auto& zone : config.zones) loader.restore_saved_version(zone);
   std::vector<std::unique_ptr<daemon::ZoneFollower>> followers;
   // RFC 1996 §3.10: only listed sources may trigger a check; with a
   // primary-tsig, only NOTIFYs signed with that key.
@@ -121,6 +126,22 @@ int main(int argc, char** argv) {
     // File zones: signed now, again on SIGHUP, and whenever their file changes.
     daemon::FileWatcher watcher(config.zones, loader);
     watcher.reload_all();
+    // Re-signing before signatures run out, and releasing held inputs.
+    std::atomic<bool> stopping = false;
+    std::thread resigner([&] {
+      while (!stopping) {
+        loader.run_due_work(std::time(nullptr));
+        for (int i = 0; i < 10 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    struct Join {
+      std::atomic<bool>& stop;
+      std::thread& thread;
+      ~Join() {
+        stop = true;
+        thread.join();
+      }
+    } join_resigner{stopping, resigner};
     for (const auto& zone : config.zones)
       if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get()));
     // SIGHUP re-reads and re-signs the file zones; SIGINT/SIGTERM stop.

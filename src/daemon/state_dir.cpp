@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dns/name.h"
 #include "dns/zone_writer.h"
 
 namespace wiresign::daemon {
@@ -19,6 +20,8 @@ void make_dir(const std::string& path) {
     throw std::runtime_error("state dir " + path + ": " + std::strerror(errno));
 }
 
+constexpr std::string_view kSignedMagic = "wiresign-signed-1\n";
+
 [[noreturn]] void fail(const std::string& path, const char* what) {
   throw std::runtime_error(path + ": " + what + ": " + std::strerror(errno));
 }
@@ -26,19 +29,26 @@ void make_dir(const std::string& path) {
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& content) {
+  std::string_view piece = content;
+  write_file_atomically(path, std::span<const std::string_view>(&piece, 1));
+}
+
+void write_file_atomically(const std::string& path, std::span<const std::string_view> pieces) {
   std::string temp = path + ".tmp-XXXXXX";
   int fd = ::mkstemp(temp.data());
   if (fd < 0) fail(path, "cannot create a temporary file");
-  size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      ::unlink(temp.c_str());
-      fail(path, "write failed");
+  for (std::string_view content : pieces) {
+    size_t written = 0;
+    while (written < content.size()) {
+      ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        ::close(fd);
+        ::unlink(temp.c_str());
+        fail(path, "write failed");
+      }
+      written += static_cast<size_t>(n);
     }
-    written += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(temp.c_str());
@@ -57,16 +67,114 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   }
 }
 
-StateDir::StateDir(std::string path) : path_(std::move(path)) {
-  make_dir(path_);
-  make_dir(path_ + "/unsigned");
+std::optional<std::string> read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    fail(path, "cannot open");
+  }
+  std::string content;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail(path, "read failed");
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return content;
 }
 
-std::string StateDir::unsigned_zone_path(const std::string& zone) const {
+StateDir::StateDir(std::string path) : path_(std::move(path)) {
+  make_dir(path_);
+  for (const char* folder : {"/unsigned", "/signed", "/journal", "/held"}) make_dir(path_ + folder);
+}
+
+std::string StateDir::file_for(const char* folder, const std::string& zone, const char* suffix) const {
   std::string name = zone;
   for (char& c : name)
     if (c == '/') c = '_';  // classless reverse zones ("0/25.2.0.192.in-addr.arpa.")
-  return path_ + "/unsigned/" + name + "zone";
+  return path_ + "/" + folder + "/" + name + suffix;
+}
+
+std::string StateDir::unsigned_zone_path(const std::string& zone) const { return file_for("unsigned", zone, "zone"); }
+std::string StateDir::held_zone_path(const std::string& zone) const { return file_for("held", zone, "zone"); }
+std::string StateDir::release_path(const std::string& zone) const { return file_for("held", zone, "zone.release"); }
+
+// signed/<zone>signed: magic, input serial, input names, digest length and
+// digest, zone length and the zone's wire records, magic again (a trailer,
+// so that a cut-off file is refused rather than half-served).
+void StateDir::save_signed_zone(const std::string& zone, const SignedVersion& version) const {
+  std::string header(kSignedMagic);
+  auto put = [&](uint64_t v, int octets) {
+    for (int shift = (octets - 1) * 8; shift >= 0; shift -= 8) header.push_back(static_cast<char>(v >> shift));
+  };
+  put(version.input_serial, 4);
+  put(version.input_names, 8);
+  put(version.input_digest.size(), 2);
+  header += version.input_digest;
+  put(version.zone->wire().size(), 8);
+  std::string_view pieces[] = {header, version.zone->wire(), kSignedMagic};
+  write_file_atomically(file_for("signed", zone, "signed"), pieces);
+}
+
+std::optional<SignedVersion> StateDir::load_signed_zone(const std::string& zone) const {
+  std::string path = file_for("signed", zone, "signed");
+  std::optional<std::string> bytes = read_file(path);
+  if (!bytes) return std::nullopt;
+  size_t pos = 0;
+  auto need = [&](size_t n) {
+    if (n > bytes->size() - pos) throw std::runtime_error(path + ": truncated");
+  };
+  auto get = [&](int octets) {
+    need(static_cast<size_t>(octets));
+    uint64_t v = 0;
+    for (int i = 0; i < octets; ++i) v = v << 8 | static_cast<uint8_t>((*bytes)[pos++]);
+    return v;
+  };
+  need(kSignedMagic.size());
+  if (std::string_view(*bytes).substr(0, kSignedMagic.size()) != kSignedMagic)
+    throw std::runtime_error(path + ": not a wiresign signed zone");
+  pos = kSignedMagic.size();
+  SignedVersion version;
+  version.input_serial = static_cast<uint32_t>(get(4));
+  version.input_names = get(8);
+  size_t digest_length = get(2);
+  need(digest_length);
+  version.input_digest = bytes->substr(pos, digest_length);
+  pos += digest_length;
+  size_t zone_length = get(8);
+  need(zone_length);
+  if (bytes->size() - pos - zone_length != kSignedMagic.size() ||
+      std::string_view(*bytes).substr(pos + zone_length) != kSignedMagic)
+    throw std::runtime_error(path + ": bad trailer (file damaged)");
+  bytes->resize(pos + zone_length);
+  bytes->erase(0, pos);
+  try {
+    version.zone = std::make_shared<xfr::SignedZone>(dns::Name::from_text(zone), std::move(*bytes));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  return version;
+}
+
+void StateDir::save_journal(const std::string& zone, const xfr::Journal& journal) const {
+  write_file_atomically(file_for("journal", zone, "journal"), journal.serialize());
+}
+
+std::optional<xfr::Journal> StateDir::load_journal(const std::string& zone) const {
+  std::string path = file_for("journal", zone, "journal");
+  std::optional<std::string> bytes = read_file(path);
+  if (!bytes) return std::nullopt;
+  try {
+    return xfr::Journal::parse(*bytes);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
 }
 
 void StateDir::save_unsigned_zone(const std::string& zone, const std::vector<xfr::Record>& records) const {

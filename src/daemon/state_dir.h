@@ -1,15 +1,30 @@
-// The daemon's state directory: what must survive a restart. For now the
-// last good unsigned version of each zone followed from a primary, so that a
-// restart serves the zone without the primary. Writes are atomic: a
-// temporary file, fsync, rename, fsync of the directory.
+// The daemon's state directory: what must survive a restart (kill -9
+// included). Per zone: the last good unsigned version followed from a
+// primary (unsigned/), the published signed version with what it was signed
+// from (signed/), the journal of signed versions for IXFR out (journal/),
+// and an input held back by the sanity limits (held/). Every write is atomic:
+// a temporary file, fsync, rename, fsync of the directory.
 #pragma once
+#include <memory>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
+#include "xfr/journal.h"
 #include "xfr/message.h"
+#include "xfr/signed_zone.h"
 
 namespace wiresign::daemon {
+
+// A published signed version as kept in the state dir.
+struct SignedVersion {
+  std::shared_ptr<const xfr::SignedZone> zone;
+  uint32_t input_serial = 0;     // the unsigned input's SOA serial
+  uint64_t input_names = 0;      // names in the unsigned input (sanity limits)
+  std::string input_digest;      // SHA-256 of the input and signing parameters
+};
 
 class StateDir {
  public:
@@ -22,12 +37,32 @@ class StateDir {
   // Saves transferred records as a master file, atomically.
   void save_unsigned_zone(const std::string& zone, const std::vector<xfr::Record>& records) const;
 
+  // The published signed version and what it was made from.
+  void save_signed_zone(const std::string& zone, const SignedVersion& version) const;
+  // nullopt when none was saved; throws std::runtime_error naming the file
+  // when it is there but unreadable or damaged.
+  std::optional<SignedVersion> load_signed_zone(const std::string& zone) const;
+
+  void save_journal(const std::string& zone, const xfr::Journal& journal) const;
+  std::optional<xfr::Journal> load_journal(const std::string& zone) const;
+
+  // An input held back by the sanity limits: where it is kept, and the file
+  // whose appearance releases it (the operator touches it).
+  std::string held_zone_path(const std::string& zone) const;
+  std::string release_path(const std::string& zone) const;
+
  private:
+  std::string file_for(const char* folder, const std::string& zone, const char* suffix) const;
   std::string path_;
 };
 
 // Writes `content` to `path` so that a crash leaves either the old file or
 // the new one, never a mix. Throws std::runtime_error naming the file.
 void write_file_atomically(const std::string& path, const std::string& content);
+void write_file_atomically(const std::string& path, std::span<const std::string_view> pieces);
+
+// A whole file's bytes; nullopt when it does not exist, std::runtime_error
+// naming the file on any other failure.
+std::optional<std::string> read_file(const std::string& path);
 
 }  // namespace wiresign::daemon

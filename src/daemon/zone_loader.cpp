@@ -1,27 +1,135 @@
-// Signing file zones for the daemon.
+// Signing zones for the daemon: incremental against the version in service,
+// journaled, saved, then published.
 #include "daemon/zone_loader.h"
 
-#include <chrono>
-#include <ctime>
-#include <random>
+#include <openssl/evp.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "daemon/previous_signatures.h"
+#include "dns/rr_type.h"
+#include "dns/zone_writer.h"
 #include "keystore/open_keystore.h"
 #include "policy/signing_policy.h"
 #include "signer/zone.h"
 #include "signer/zone_keys.h"
 #include "signer/zone_sign.h"
-#include "dns/rr_type.h"
 #include "xfr/acl.h"
 
 namespace wiresign::daemon {
+namespace {
 
-ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier)
-    : config_(config), zones_(zones), log_(std::move(log)), notifier_(notifier) {}
+std::string utc(std::time_t t) {
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return text;
+}
+
+std::string span_text(long seconds) {
+  if (seconds < 0) return "-" + span_text(-seconds);
+  if (seconds >= 86400) return std::to_string(seconds / 86400) + "d" + std::to_string(seconds % 86400 / 3600) + "h";
+  if (seconds >= 3600) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
+  return std::to_string(seconds) + "s";
+}
+
+std::optional<uint32_t> input_serial(const signer::Zone& zone) {
+  for (const auto& r : zone.records()) {
+    if (r.type != dns::rr_type::SOA || zone.name(r.name) != zone.origin().wire()) continue;
+    auto rdata = zone.rdata(r);
+    size_t pos = dns::soa_serial_offset(rdata);
+    if (pos + 4 <= rdata.size()) return dns::get_u32(rdata.data() + pos);
+  }
+  return std::nullopt;
+}
+
+// SHA-256 over what a signed version is made from: the prepared zone (its
+// SOA serial replaced by the input's), the keys' DNSKEYs and NSEC3PARAM in
+// it, and the policy's parameters. Equal digests: nothing to re-sign for.
+std::string input_digest(const signer::Zone& zone, uint32_t serial, const policy::SigningPolicy& policy) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+  std::string parameters = policy.name + "|" + std::to_string(static_cast<int>(policy.algorithm)) + "|" +
+                           std::to_string(policy.csk) + "|" + std::to_string(policy.dnskey_ttl_s) + "|" +
+                           std::to_string(policy.validity_s) + "|" + std::to_string(policy.refresh_s) + "|" +
+                           std::to_string(policy.jitter_s) + "|" + std::to_string(policy.inception_offset_s) + "|" +
+                           std::to_string(policy.nsec3) + "|" + std::to_string(policy.nsec3_iterations) + "|" +
+                           std::to_string(policy.opt_out) + "|" + std::to_string(static_cast<int>(policy.serial));
+  EVP_DigestUpdate(context.get(), parameters.data(), parameters.size());
+  std::vector<uint8_t> wire;
+  for (size_t i = 0; i < zone.name_count(); ++i) {
+    for (const auto& r : zone.records_at(i)) {
+      wire.clear();
+      dns::append_record_wire(wire, zone.view(r));
+      if (i == 0 && r.type == dns::rr_type::SOA) {
+        size_t pos = wire.size() - zone.rdata(r).size() + dns::soa_serial_offset(zone.rdata(r));
+        wire[pos] = static_cast<uint8_t>(serial >> 24);
+        wire[pos + 1] = static_cast<uint8_t>(serial >> 16);
+        wire[pos + 2] = static_cast<uint8_t>(serial >> 8);
+        wire[pos + 3] = static_cast<uint8_t>(serial);
+      }
+      EVP_DigestUpdate(context.get(), wire.data(), wire.size());
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  EVP_DigestFinal_ex(context.get(), digest, &length);
+  return std::string(reinterpret_cast<char*>(digest), length);
+}
+
+// The unsigned data of a signed version: everything but what the signer adds.
+signer::Zone unsigned_from_signed(const xfr::SignedZone& zone) {
+  signer::Zone out(zone.origin());
+  auto add = [&](const dns::RecordView& rr) { signer::add_input_record(out, rr, "the version in service"); };
+  add(zone.soa());
+  zone.for_each_record_but_soa(add);
+  return out;
+}
+
+}  // namespace
+
+ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier,
+                       const StateDir* state)
+    : config_(config), zones_(zones), log_(std::move(log)), notifier_(notifier), state_dir_(state) {}
 
 keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
   auto& slot = keystores_[policy.keystore];
   if (!slot) slot = keystore::open_keystore(*config_.find_keystore(policy.keystore));
   return *slot;
+}
+
+bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
+  if (!state_dir_) return false;
+  std::lock_guard lock(mutex_);
+  try {
+    std::optional<SignedVersion> version = state_dir_->load_signed_zone(zone.name);
+    if (!version) return false;
+    std::shared_ptr<const xfr::Journal> journal;
+    try {
+      std::optional<xfr::Journal> saved = state_dir_->load_journal(zone.name);
+      if (saved && saved->newest_serial() == version->zone->serial())
+        journal = std::make_shared<const xfr::Journal>(std::move(*saved));
+      else if (saved && saved->size())
+        log_(zone.name + ": saved journal ends at serial " + std::to_string(saved->newest_serial().value_or(0)) +
+             ", not at the saved version's " + std::to_string(version->zone->serial()) +
+             "; starting a new journal (IXFR from older serials gets the full zone)");
+    } catch (const std::exception& e) {
+      log_(zone.name + ": saved journal unusable, starting a new one: " + e.what());
+    }
+    ZoneState& state = states_[zone.name];
+    uint32_t serial = version->zone->serial();
+    publish(zone, state, std::move(*version), journal);
+    schedule_resign(zone, state, std::time(nullptr));
+    log_(zone.name + ": serving saved signed serial " + std::to_string(serial) + " (journal of " +
+         std::to_string(journal ? journal->size() : 0) + " versions); signatures due for refresh at " +
+         utc(state.resign_at));
+    return true;
+  } catch (const std::exception& e) {
+    log_(zone.name + ": saved signed version unusable, signing afresh: " + e.what());
+    return false;
+  }
 }
 
 bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
@@ -31,27 +139,21 @@ bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
         auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
         return signer::load_zone_file(zone.file, dns::Name::from_text(zone.name), warn);
       },
-      zone.file);
+      zone.file, Reason::input);
 }
 
 std::optional<uint32_t> ZoneLoader::load_saved_zone(const conf::ZoneConfig& zone, const std::string& path) {
   std::optional<uint32_t> serial;
-  bool published = sign_and_publish(
+  bool in_service = sign_and_publish(
       zone,
       [&] {
         auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
         signer::Zone saved = signer::load_zone_file(path, dns::Name::from_text(zone.name), warn);
-        // The saved SOA's serial is the primary's; read it before signing bumps it.
-        for (const auto& r : saved.records())
-          if (r.type == dns::rr_type::SOA) {
-            auto rdata = saved.rdata(r);
-            size_t pos = dns::soa_serial_offset(rdata);
-            if (pos + 4 <= rdata.size()) serial = dns::get_u32(rdata.data() + pos);
-          }
+        serial = input_serial(saved);
         return saved;
       },
-      path);
-  return published ? serial : std::nullopt;
+      path, Reason::input);
+  return in_service ? serial : std::nullopt;
 }
 
 bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
@@ -67,56 +169,216 @@ bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::
                                             source, dropped);
         return unsigned_zone;
       },
-      source);
+      source, Reason::input);
+}
+
+void ZoneLoader::run_due_work(std::time_t now) {
+  for (const auto& zone : config_.zones) {
+    std::shared_ptr<const xfr::SignedZone> due;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = states_.find(zone.name);
+      if (it != states_.end() && it->second.version && it->second.resign_at && now >= it->second.resign_at)
+        due = it->second.version->zone;
+    }
+    if (due) {
+      std::string source = "re-sign of serial " + std::to_string(due->serial());
+      sign_and_publish(zone, [&] { return unsigned_from_signed(*due); }, source, Reason::resign);
+    }
+    if (state_dir_ && ::access(state_dir_->release_path(zone.name).c_str(), F_OK) == 0) {
+      std::string held = state_dir_->held_zone_path(zone.name);
+      if (::access(held.c_str(), R_OK) != 0) {
+        log_(zone.name + ": release asked, but no input is held (" + held + "); nothing to do");
+      } else {
+        log_(zone.name + ": the operator released the held input " + held + "; publishing it");
+        bool published = sign_and_publish(
+            zone, [&] { return signer::load_zone_file(held, dns::Name::from_text(zone.name), {}); }, held,
+            Reason::release);
+        if (published) ::unlink(held.c_str());
+      }
+      ::unlink(state_dir_->release_path(zone.name).c_str());
+    }
+  }
+}
+
+void ZoneLoader::hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial,
+                      const std::string& source, const std::string& why) {
+  std::string where = "(no state dir: it is dropped)";
+  if (state_dir_) {
+    std::string text = "; held back by wiresignd: " + why + "\n; from " + source + "\n";
+    for (const auto& r : input.records()) {
+      if (dns::is_dnssec_generated_type(r.type)) continue;
+      dns::RecordView rr = input.view(r);
+      std::vector<uint8_t> soa;
+      if (rr.type == dns::rr_type::SOA) {  // as it came in: prepare_zone set our serial
+        soa.assign(rr.rdata.begin(), rr.rdata.end());
+        size_t pos = dns::soa_serial_offset(soa);
+        for (int i = 0; i < 4; ++i) soa[pos + i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
+        rr.rdata = soa;
+      }
+      dns::append_record_text(text, rr);
+    }
+    try {
+      write_file_atomically(state_dir_->held_zone_path(zone.name), text);
+      where = "kept in " + state_dir_->held_zone_path(zone.name) + "; to publish it anyway: touch " +
+              state_dir_->release_path(zone.name) + "; to discard it: delete it";
+    } catch (const std::exception& e) {
+      where = std::string("(could not be kept: ") + e.what() + ")";
+    }
+  }
+  log_(zone.name + ": HELD, not published: input from " + source + " " + why + "; the version in service stays; " +
+       "the held input is " + where);
+}
+
+void ZoneLoader::publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
+                         std::shared_ptr<const xfr::Journal> journal) {
+  xfr::ServedZone served;
+  served.zone = version.zone;
+  served.journal = journal;
+  served.allow_transfer = xfr::parse_acl(zone.allow_transfer);
+  if (!zone.transfer_tsig.empty()) {
+    const conf::TsigKeyConfig* key = config_.find_tsig_key(zone.transfer_tsig);
+    served.transfer_tsig = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
+  }
+  zones_.publish(version.zone->origin().wire(), std::move(served));
+  state.version = std::move(version);
+  state.journal = std::move(journal);
+}
+
+// Re-signing is due when the earliest signature comes within the policy's
+// refresh time of its expiration (DESIGN.md promise 2).
+void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now) {
+  const conf::PolicyConfig& policy_config = *config_.find_policy(zone.policy);
+  policy::SigningPolicy policy = policy::policy_from_config(policy_config);
+  std::optional<uint32_t> earliest = earliest_expiration(*state.version->zone);
+  if (!earliest) {
+    state.resign_at = 0;
+    return;
+  }
+  // RRSIG times are serial-number arithmetic (RFC 4034 §3.1.5) around now.
+  auto expires = static_cast<std::time_t>(now + static_cast<int32_t>(*earliest - static_cast<uint32_t>(now)));
+  state.resign_at = std::max<std::time_t>(now + 1, expires - policy.refresh_s);
 }
 
 bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
-                                  const std::string& source) {
+                                  const std::string& source, Reason reason) {
   std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
+  ZoneState& state = states_[zone.name];
+  const std::time_t now = std::time(nullptr);
   try {
     const conf::PolicyConfig& policy_config = *config_.find_policy(zone.policy);
     keystore::Keystore& store = keystore_for(policy_config);
     signer::SignOptions options;
     options.policy = policy::policy_from_config(policy_config);
     options.threads = std::max(1u, std::thread::hardware_concurrency());
-    options.now = static_cast<uint32_t>(std::time(nullptr));
+    options.now = static_cast<uint32_t>(now);
     options.output = signer::OutputForm::wire;
-    std::random_device random;
-    for (unsigned i = 0; i < options.policy.nsec3_salt_length; ++i)
-      options.nsec3_salt.push_back(static_cast<uint8_t>(random()));
-    if (auto served = zones_.find(dns::Name::from_text(zone.name).wire())) options.published_serial = served->zone->serial();
+    dns::Name origin = dns::Name::from_text(zone.name);
+
+    std::shared_ptr<const xfr::SignedZone> previous = state.version ? state.version->zone : nullptr;
+    std::optional<PreviousSignatures> reuse;
+    if (previous) {
+      options.published_serial = previous->serial();
+      reuse.emplace(previous);
+      options.reuse = &*reuse;
+      // Signatures expiring within refresh (plus a quarter of the jitter, so
+      // that re-signs come in a few batches, not one per RRset) are renewed.
+      options.reuse_until = options.now + options.policy.refresh_s + options.policy.jitter_s / 4;
+      if (auto salt = nsec3_salt_of(*previous); salt && salt->size() == options.policy.nsec3_salt_length)
+        options.nsec3_salt = *salt;
+    }
+    if (options.nsec3_salt.size() != options.policy.nsec3_salt_length) {
+      std::random_device random;
+      options.nsec3_salt.clear();
+      for (unsigned i = 0; i < options.policy.nsec3_salt_length; ++i)
+        options.nsec3_salt.push_back(static_cast<uint8_t>(random()));
+    }
     signer::ZoneKeys keys = signer::select_zone_keys(store, zone.name, options.policy, log_);
 
-    dns::Name origin = dns::Name::from_text(zone.name);
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
     signer::Zone unsigned_zone = read_unsigned();
+    // A re-sign's input is the version in service: its SOA carries our
+    // serial, but it stands for the same input as before.
+    std::optional<uint32_t> serial_in =
+        reason == Reason::resign ? std::optional(state.version->input_serial) : input_serial(unsigned_zone);
     signer::prepare_zone(unsigned_zone, keys, options, source, warn);
+    SignedVersion version;
+    version.input_serial = serial_in.value_or(0);
+    version.input_names = unsigned_zone.name_count();
+    version.input_digest = input_digest(unsigned_zone, version.input_serial, options.policy);
+
+    if (reason == Reason::input && state.version && state.version->input_digest == version.input_digest &&
+        (!state.resign_at || now < state.resign_at)) {
+      log_(zone.name + ": input from " + source + " is unchanged; still serving serial " +
+           std::to_string(previous->serial()));
+      return true;
+    }
+    if (reason == Reason::input && state.version && state.version->input_names > 0) {
+      double old_names = static_cast<double>(state.version->input_names);
+      double removed = (old_names - static_cast<double>(version.input_names)) / old_names;
+      if (removed > zone.max_removed_share) {
+        hold(zone, unsigned_zone, version.input_serial, source,
+             "removes " + std::to_string(static_cast<int>(removed * 100)) + "% of the names (" +
+                 std::to_string(state.version->input_names) + " -> " + std::to_string(version.input_names) +
+                 "), more than max-removed-share " + std::to_string(static_cast<int>(zone.max_removed_share * 100)) +
+                 "%");
+        return false;
+      }
+    }
+
     std::string wire;
     signer::SignStats stats =
         signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
+    version.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
 
-    xfr::ServedZone served;
-    served.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
-    served.allow_transfer = xfr::parse_acl(zone.allow_transfer);
-    if (!zone.transfer_tsig.empty()) {
-      const conf::TsigKeyConfig* key = config_.find_tsig_key(zone.transfer_tsig);
-      served.transfer_tsig = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
+    std::shared_ptr<const xfr::Journal> journal;
+    size_t changed = version.zone->record_count();
+    if (previous) {
+      auto diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_zones(*previous, *version.zone));
+      changed = diff->removed_count + diff->added_count;
+      xfr::JournalLimits limits{zone.journal_max_entries, zone.journal_max_bytes};
+      journal = std::make_shared<const xfr::Journal>(
+          (state.journal ? *state.journal : xfr::Journal()).with(std::move(diff), limits));
     }
-    zones_.publish(origin.wire(), std::move(served));
+    // Saved before it is served: after a crash the restart serves exactly
+    // what the secondaries may have seen, and never an older serial.
+    if (state_dir_) {
+      state_dir_->save_signed_zone(zone.name, version);
+      state_dir_->save_journal(zone.name, journal ? *journal : xfr::Journal());
+    }
+    uint32_t serial = version.zone->serial();
+    publish(zone, state, std::move(version), journal);
+    state.resign_failures = 0;
+    schedule_resign(zone, state, now);
+
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log_(zone.name + ": signed serial " + std::to_string(stats.serial) + " from " + source + " (" +
-         std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs) + " RRSIGs, " +
-         std::to_string(seconds).substr(0, 5) + " s); serving it");
+    log_(zone.name + ": signed serial " + std::to_string(serial) + " from " + source + " (" +
+         std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs - stats.rrsigs_reused) +
+         " RRSIGs made, " + std::to_string(stats.rrsigs_reused) + " kept, " + std::to_string(changed) +
+         " records changed, " + std::to_string(seconds).substr(0, 5) + " s); serving it; next re-sign " +
+         utc(state.resign_at));
     if (notifier_ && !zone.notify.empty()) {
       std::vector<conf::SocketAddress> targets;
       for (const auto& text : zone.notify)
         if (auto address = conf::parse_socket_address(text, 53)) targets.push_back(*address);
-      notifier_->announce(zone.name, stats.serial, targets);
+      notifier_->announce(zone.name, serial, targets);
     }
     return true;
   } catch (const std::exception& e) {
-    log_(zone.name + ": not published: " + e.what() + "; the version already served (if any) stays");
+    std::string message = zone.name + ": not published: " + e.what() + "; the version already served (if any) stays";
+    if (reason == Reason::resign && state.version) {
+      // Keep trying, ever more loudly: 30 s doubling to 15 min.
+      unsigned wait = std::min(900u, 30u << std::min(state.resign_failures, 5u));
+      ++state.resign_failures;
+      state.resign_at = now + wait;
+      if (auto earliest = earliest_expiration(*state.version->zone))
+        message += "; its earliest signature expires at " + utc(static_cast<std::time_t>(*earliest)) + " (in " +
+                   span_text(static_cast<int32_t>(*earliest - static_cast<uint32_t>(now))) + ")";
+      message += "; re-sign attempt " + std::to_string(state.resign_failures) + " failed, next in " +
+                 std::to_string(wait) + " s";
+    }
+    log_(message);
     return false;
   }
 }

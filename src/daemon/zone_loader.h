@@ -1,7 +1,14 @@
-// Turning a configured zone into a published signed version: read its
-// unsigned source, sign it under its policy with its keystore's keys, and
-// hand the result to the outbound zone table.
+// Turning a configured zone's unsigned input into a published signed
+// version: sign it under its policy with its keystore's keys, reusing every
+// signature of the version in service that is still good (incremental
+// signing), check it, record the difference in the journal, save it in the
+// state dir, and only then hand it to the outbound zone table and NOTIFY.
+// Also what keeps signatures from running out: every zone is re-signed when
+// its earliest signature comes within the policy's refresh time, and a
+// failing re-sign is retried with the time left logged.
 #pragma once
+#include <ctime>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,6 +17,7 @@
 
 #include "conf/config.h"
 #include "daemon/notify_sender.h"
+#include "daemon/state_dir.h"
 #include "keystore/keystore.h"
 #include "signer/zone.h"
 #include "xfr/message.h"
@@ -19,15 +27,21 @@ namespace wiresign::daemon {
 
 class ZoneLoader {
  public:
-  // `notifier` (may be null) is told about every new serial.
-  ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier = nullptr);
+  // `notifier` (may be null) is told about every new serial; `state` (may be
+  // null) keeps signed versions and journals across restarts.
+  ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier = nullptr,
+             const StateDir* state = nullptr);
+
+  // Serves the signed version and journal saved in the state dir, without
+  // signing; returns whether there was one.
+  bool restore_saved_version(const conf::ZoneConfig& zone);
 
   // Signs the zone's `file:` source and publishes it. On any error the error
   // is logged with the zone's name and the version already served stays.
-  // Returns whether a new version was published.
+  // Returns whether the input is now in service (published, or unchanged).
   bool load_file_zone(const conf::ZoneConfig& zone);
 
-  // Signs a zone saved in the state dir; returns its unsigned serial when published.
+  // Signs a zone saved in the state dir; returns its unsigned serial when in service.
   std::optional<uint32_t> load_saved_zone(const conf::ZoneConfig& zone, const std::string& path);
 
   // Signs records transferred from a primary (SOA first) and publishes them;
@@ -35,19 +49,39 @@ class ZoneLoader {
   bool load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
                              const std::string& source);
 
+  // Re-signs every zone whose signatures are due at `now`, and publishes held
+  // inputs the operator released. Called about once a second.
+  void run_due_work(std::time_t now);
+
  private:
+  enum class Reason { input, resign, release };
+  // What the loader knows of each zone's version in service.
+  struct ZoneState {
+    std::optional<SignedVersion> version;
+    std::shared_ptr<const xfr::Journal> journal;
+    std::time_t resign_at = 0;  // 0: nothing scheduled
+    unsigned resign_failures = 0;
+  };
+
   keystore::Keystore& keystore_for(const conf::PolicyConfig& policy);
   bool sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
-                        const std::string& source);
+                        const std::string& source, Reason reason);
+  void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
+               std::shared_ptr<const xfr::Journal> journal);
+  void schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now);
+  void hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial, const std::string& source,
+            const std::string& why);
 
   const conf::Config& config_;
   xfr::ZoneTable& zones_;
   xfr::LogSink log_;
   NotifySender* notifier_;
+  const StateDir* state_dir_;
   std::map<std::string, std::unique_ptr<keystore::Keystore>> keystores_;
+  std::map<std::string, ZoneState> states_;
   // Zones are signed one at a time (each signing uses every core), and the
-  // keystore cache is shared by the followers' threads.
-  std::mutex mutex_;
+  // keystore cache and zone states are shared by the followers' threads.
+  mutable std::mutex mutex_;
 };
 
 }  // namespace wiresign::daemon

@@ -7,8 +7,9 @@
 #    sources are refused
 #  - a zone with transfer-tsig: the right key transfers (dig checks our TSIG),
 #    no key or a wrong key is refused
-#  - after the zone file changes, SIGHUP publishes a new, higher serial; a
-#    change without SIGHUP is picked up by itself within seconds
+#  - after the zone file changes, SIGHUP publishes a new, higher serial (an
+#    unchanged zone keeps its serial); a change without SIGHUP is picked up
+#    by itself within seconds
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -96,8 +97,9 @@ for _ in $(seq 1 50); do
 done
 check "SIGHUP re-signs the changed file and serves serial 2026112306" test "$new_serial" = 2026112306
 check "the changed record is served" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.81
-check "an unchanged zone re-signed on SIGHUP still gets a newer serial" \
-  test "$(dig_ +short @127.0.0.1 tsig.test SOA | awk '{print $3}')" = 2026112303
+check "an unchanged zone is not re-published on SIGHUP (same serial, nothing to send)" \
+  test "$(dig_ +short @127.0.0.1 tsig.test SOA | awk '{print $3}')" = 2026112302
+check "the log says the unchanged input was left alone" grep -q "tsig.test.: input from .* is unchanged; still serving serial 2026112302" "$TMP/daemon.log"
 
 # A change to the file alone (no signal) is picked up within a few seconds.
 sed -i 's/2026112305 ; serial/2026112307 ; serial/; s/192.0.2.81/192.0.2.82/' "$TMP/example.test.zone"

@@ -1,0 +1,28 @@
+// The published signed version as a source of reusable RRSIGs: what makes
+// re-signing incremental (only changed or due RRsets get new signatures).
+#pragma once
+#include <memory>
+
+#include "signer/zone_sign.h"
+#include "xfr/signed_zone.h"
+
+namespace wiresign::daemon {
+
+class PreviousSignatures : public signer::SignatureSource {
+ public:
+  explicit PreviousSignatures(std::shared_ptr<const xfr::SignedZone> zone) : zone_(std::move(zone)) {}
+  void signatures_over(const signer::RRsetToSign& rrset, std::vector<std::span<const uint8_t>>& out) const override;
+
+ private:
+  std::shared_ptr<const xfr::SignedZone> zone_;
+};
+
+// The NSEC3 salt of a signed version (from its NSEC3PARAM), so that a
+// re-sign keeps the chain and the journal holds only real changes.
+std::optional<std::vector<uint8_t>> nsec3_salt_of(const xfr::SignedZone& zone);
+
+// The earliest RRSIG expiration in a signed version (seconds since the
+// epoch), or nullopt when it has none.
+std::optional<uint32_t> earliest_expiration(const xfr::SignedZone& zone);
+
+}  // namespace wiresign::daemon
