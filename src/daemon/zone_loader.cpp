@@ -122,7 +122,7 @@ bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
     uint32_t serial = version->zone->serial();
     publish(zone, state, std::move(*version), journal);
     schedule_resign(zone, state, std::time(nullptr));
-    log_(zone.name + ": serving saved signed serial " + std::to_string(serial) + " (journal of " +
+    log_(zone.name + ": serving saved signed serial " + std::to_string(serial) + " (journal: " +
          std::to_string(journal ? journal->size() : 0) + " versions); signatures due for refresh at " +
          utc(state.resign_at));
     return true;
