@@ -1,5 +1,6 @@
-// Asking a primary: its SOA serial (RFC 1035 §4.3.5 refresh check) and the
-// whole zone by AXFR over TCP (RFC 5936), TSIG-signed when a key is given.
+// Asking a primary: its SOA serial (RFC 1035 §4.3.5 refresh check), the
+// whole zone by AXFR over TCP (RFC 5936), and the changes since our serial by
+// IXFR (RFC 1995), TSIG-signed when a key is given; and applying those changes.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -27,5 +28,41 @@ uint32_t query_primary_serial(const PrimaryRequest& request);
 // The zone's records as transferred, SOA first, without the closing SOA.
 // Refuses transfers over `max_records`. Throws TransportError/MessageError.
 std::vector<Record> transfer_zone(const PrimaryRequest& request, size_t max_records = 50'000'000);
+
+// One difference sequence of an incremental transfer (RFC 1995 §4).
+struct IxfrDiff {
+  Record old_soa;               // the version it starts from
+  std::vector<Record> removed;  // without the SOA
+  Record new_soa;               // the version it leads to
+  std::vector<Record> added;    // without the SOA
+};
+
+// What an IXFR request brought back.
+struct IxfrResult {
+  bool full = false;            // the primary answered with a whole zone (AXFR form) ...
+  std::vector<Record> records;  // ... then these (SOA first, no closing SOA), as transfer_zone returns
+  std::vector<IxfrDiff> diffs;  // otherwise the diffs, in order (empty: we are up to date, answer was just the SOA)
+};
+
+// Asks the primary by IXFR over TCP for the changes since `current_soa` (our
+// SOA record of the zone, sent in the authority section, RFC 1995 §3).
+// TSIG-signed when request.tsig is set, every answer message checked. A
+// primary whose serial is not newer than ours is taken at its first SOA (we
+// are up to date). Throws TransportError/MessageError, naming the zone and
+// primary, when the primary refuses, when the answer is malformed (diffs that
+// do not chain from our serial to the primary's, records after the final SOA,
+// a newer SOA with nothing after it), or larger than max_records.
+IxfrResult transfer_zone_incremental(const PrimaryRequest& request, const Record& current_soa,
+                                     size_t max_records = 50'000'000);
+
+// Applies diffs to a zone's records (SOA first, as transfer_zone returns them)
+// and returns the new records (new SOA first). Records match by owner (any
+// case), type, class and RDATA octets; TTLs do not take part, so a removal and
+// re-addition changes a TTL. Throws MessageError naming the record when a diff
+// does not apply cleanly (it removes a record not in the zone, adds one
+// already there, or starts from another serial); the caller then falls back
+// to AXFR. Only the records the diffs touch are indexed: a large zone costs
+// one pass.
+std::vector<Record> apply_ixfr(const std::vector<Record>& zone, const std::vector<IxfrDiff>& diffs);
 
 }  // namespace wiresign::xfr
