@@ -8,11 +8,36 @@
 #include "dns/name.h"
 #include "dns/record.h"
 #include "dns/rr_type.h"
+#include "dns/zone_reader.h"
 #include "signer/serial.h"
 #include "xfr/inbound.h"
 #include "xfr/transport.h"
 
 namespace wiresign::daemon {
+
+namespace {
+
+// The records of a saved unsigned version, SOA first (the base for IXFR);
+// empty when it cannot be read, so that the next transfer is an AXFR.
+std::vector<xfr::Record> read_saved_records(const std::string& path, const std::string& zone) {
+  std::vector<xfr::Record> records;
+  try {
+    dns::ZoneReader reader(path, dns::Name::from_text(zone));
+    dns::ParsedRecord r;
+    while (reader.next(r)) {
+      xfr::Record record{r.owner, r.type, r.rclass, r.ttl, {r.rdata.begin(), r.rdata.end()}};
+      if (record.type == dns::rr_type::SOA && records.empty()) records.push_back(std::move(record));
+      else if (record.type == dns::rr_type::SOA) records.insert(records.begin(), std::move(record));
+      else records.push_back(std::move(record));
+    }
+  } catch (const std::exception&) {
+    records.clear();
+  }
+  if (!records.empty() && records.front().type != dns::rr_type::SOA) records.clear();
+  return records;
+}
+
+}  // namespace
 
 ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader,
                            xfr::LogSink log, const StateDir* state)
@@ -27,6 +52,7 @@ ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& con
     if (::access(saved.c_str(), R_OK) == 0) {
       if (auto serial = loader_.load_saved_zone(zone_, saved)) {
         unsigned_serial_ = *serial;
+        current_ = read_saved_records(saved, zone_.name);
         log_(zone_.name + ": serving the saved version (unsigned serial " + std::to_string(*serial) +
              ") until the primary answers");
       }
@@ -62,6 +88,37 @@ void ZoneFollower::run() {
   }
 }
 
+std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how) {
+  const std::string primary = request.primary.str();
+  if (!current_.empty()) {
+    // RFC 1995: ask for the changes since our version; AXFR when the primary
+    // cannot give them, or they do not apply cleanly to what we hold.
+    try {
+      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_.front());
+      if (answer.full) {
+        how = "IXFR from " + primary + " (answered with the full zone)";
+        return std::move(answer.records);
+      }
+      if (!answer.diffs.empty()) {
+        size_t removed = 0, added = 0;
+        for (const auto& diff : answer.diffs) {
+          removed += diff.removed.size();
+          added += diff.added.size();
+        }
+        how = "IXFR from " + primary + " (" + std::to_string(answer.diffs.size()) + " diffs, " +
+              std::to_string(removed) + " records removed, " + std::to_string(added) + " added)";
+        return xfr::apply_ixfr(current_, answer.diffs);
+      }
+      log_(zone_.name + ": IXFR from " + primary + " says we are up to date, but its SOA has serial " +
+           std::to_string(serial) + "; falling back to AXFR");
+    } catch (const std::exception& e) {
+      log_(zone_.name + ": IXFR failed: " + e.what() + "; falling back to AXFR");
+    }
+  }
+  how = "AXFR from " + primary;
+  return xfr::transfer_zone(request);
+}
+
 uint32_t ZoneFollower::refresh_once() {
   const std::string zone_wire = dns::Name::from_text(zone_.name).wire();
   std::string errors;
@@ -74,7 +131,8 @@ uint32_t ZoneFollower::refresh_once() {
         last_success_ = std::chrono::steady_clock::now();
         return refresh_s_;  // up to date
       }
-      auto records = xfr::transfer_zone(request);
+      std::string how;
+      std::vector<xfr::Record> records = fetch(request, serial, how);
       // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
       const auto& soa = records.front().rdata;
       size_t pos = dns::soa_serial_offset(soa);
@@ -83,13 +141,14 @@ uint32_t ZoneFollower::refresh_once() {
         retry_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 8));
         expire_s_ = dns::get_u32(soa.data() + pos + 12);
       }
-      log_(zone_.name + ": AXFR from " + primary.str() + ": serial " + std::to_string(serial) + ", " +
-           std::to_string(records.size()) + " records");
-      if (loader_.load_transferred_zone(zone_, records, "AXFR from " + primary.str() + " serial " + std::to_string(serial))) {
+      log_(zone_.name + ": " + how + ": serial " + std::to_string(serial) + ", " + std::to_string(records.size()) +
+           " records");
+      if (loader_.load_transferred_zone(zone_, records, how + " serial " + std::to_string(serial))) {
         unsigned_serial_ = serial;
+        current_ = std::move(records);
         if (state_) {
           try {
-            state_->save_unsigned_zone(zone_.name, records);
+            state_->save_unsigned_zone(zone_.name, current_);
           } catch (const std::exception& e) {
             log_(zone_.name + ": could not save serial " + std::to_string(serial) + " to the state dir: " + e.what() +
                  "; still serving it from memory");

@@ -15,6 +15,7 @@
 #include "conf/config.h"
 #include "daemon/state_dir.h"
 #include "daemon/zone_loader.h"
+#include "xfr/inbound.h"
 #include "xfr/tsig.h"
 
 namespace wiresign::daemon {
@@ -37,6 +38,9 @@ class ZoneFollower {
   void run();
   // One refresh check; returns the seconds to wait before the next one.
   uint32_t refresh_once();
+  // The primary's new version: by IXFR from ours when we hold one (falling
+  // back to AXFR), else by AXFR. `how` says which, for the logs.
+  std::vector<xfr::Record> fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how);
 
   conf::ZoneConfig zone_;
   ZoneLoader& loader_;
@@ -46,6 +50,7 @@ class ZoneFollower {
   std::vector<conf::SocketAddress> primaries_;
 
   std::optional<uint32_t> unsigned_serial_;   // what we last transferred
+  std::vector<xfr::Record> current_;          // and its records, SOA first
   uint32_t refresh_s_ = 3600, retry_s_ = 600, expire_s_ = 1209600;  // from the primary's SOA
   unsigned failures_ = 0;
   std::chrono::steady_clock::time_point last_success_;

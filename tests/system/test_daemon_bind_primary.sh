@@ -4,8 +4,9 @@
 #    and the signed zone served by wiresignd validates with dnssec-verify
 #  - BIND's NOTIFY, signed with the key, brings a change; an unsigned NOTIFY
 #    is refused because the zone has a primary-tsig
-#  - a second BIND, secondary of wiresignd (it asks by IXFR and gets the full
-#    zone), follows each new serial by wiresignd's NOTIFY
+#  - BIND (ixfr-from-differences) sends the change by IXFR, applied as a diff
+#  - a second BIND, secondary of wiresignd, follows each new serial by
+#    wiresignd's NOTIFY, the change by IXFR from wiresignd's journal
 #  - with the wrong key configured, the transfer is refused by BIND and
 #    wiresignd logs why, serving nothing it has not validated
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
@@ -32,6 +33,7 @@ options {
   notify explicit;
   also-notify { 127.0.0.1 port $signer_port key "xfr"; };
   allow-transfer { key "xfr"; };
+  ixfr-from-differences yes;
   dnssec-validation no;
 };
 controls { };
@@ -128,6 +130,14 @@ check "the NOTIFY was accepted" grep -q "example.test.: NOTIFY from 127.0.0.1; c
 check "the new version validates" axfr_validates "$signer_port" example.test
 check "the BIND secondary follows by wiresignd's NOTIFY: serial 2026112321" wait_serial 2026112321 "$secondary_port"
 check "and its copy validates" axfr_validates "$secondary_port" example.test
+check "the change came from BIND by IXFR (ixfr-from-differences), one diff applied" \
+  grep -q "example.test.: IXFR from 127.0.0.1:$primary_port (1 diffs, 1 records removed, 1 added)" "$TMP/daemon.log"
+check "wiresignd sent the BIND secondary an incremental transfer from its journal" \
+  grep -q "example.test.: IXFR to 127.0.0.1: serial 2026112321, incremental from serial 2026112302" "$TMP/daemon.log"
+ixfr_in=$(grep -E "Transfer completed: .* \(serial 2026112321\)" "$TMP/secondary/named.log" | sed -E 's/.* ([0-9]+) records.*/\1/' | head -n1)
+check "BIND's log shows the small incremental transfer (${ixfr_in:-no} records, the full zone has 58)" \
+  test "${ixfr_in:-999}" -lt 20
+check "and BIND kept it in its journal" test -s "$TMP/secondary/example.test.db.jnl"
 
 if [[ -n ${VERBOSE:-} ]]; then cat "$TMP/daemon.log"; fi
 finish
