@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -34,6 +35,25 @@ std::string span_text(long seconds) {
   if (seconds >= 3600) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
   return std::to_string(seconds) + "s";
 }
+
+// Where the time of one signing went, for the log: "read 1.200 s, sign 3.400 s, ...".
+class PhaseClock {
+ public:
+  void lap(const char* phase) {
+    auto now = std::chrono::steady_clock::now();
+    char text[48];
+    std::snprintf(text, sizeof text, "%s%s %.3f s", laps_.empty() ? "" : ", ", phase,
+                  std::chrono::duration<double>(now - last_).count());
+    laps_ += text;
+    last_ = now;
+  }
+  double total() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  const std::string& laps() const { return laps_; }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
+  std::string laps_;
+};
 
 std::optional<uint32_t> input_serial(const signer::Zone& zone) {
   for (const auto& r : zone.records()) {
@@ -263,7 +283,7 @@ void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state,
 bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
                                   const std::string& source, Reason reason) {
   std::lock_guard lock(mutex_);
-  const auto started = std::chrono::steady_clock::now();
+  PhaseClock clock;
   ZoneState& state = states_[zone.name];
   const std::time_t now = std::time(nullptr);
   try {
@@ -298,6 +318,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
     signer::Zone unsigned_zone = read_unsigned();
+    clock.lap("read");
     // A re-sign's input is the version in service: its SOA carries our
     // serial, but it stands for the same input as before.
     std::optional<uint32_t> serial_in =
@@ -307,6 +328,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     version.input_serial = serial_in.value_or(0);
     version.input_names = unsigned_zone.name_count();
     version.input_digest = input_digest(unsigned_zone, version.input_serial, options.policy);
+    clock.lap("prepare");
 
     if (reason == Reason::input && state.version && state.version->input_digest == version.input_digest &&
         (!state.resign_at || now < state.resign_at)) {
@@ -330,7 +352,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     std::string wire;
     signer::SignStats stats =
         signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
+    clock.lap("sign");
     version.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
+    clock.lap("index");
 
     std::shared_ptr<const xfr::Journal> journal;
     size_t changed = version.zone->record_count();
@@ -341,23 +365,24 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       journal = std::make_shared<const xfr::Journal>(
           (state.journal ? *state.journal : xfr::Journal()).with(std::move(diff), limits));
     }
+    clock.lap("journal");
     // Saved before it is served: after a crash the restart serves exactly
     // what the secondaries may have seen, and never an older serial.
     if (state_dir_) {
       state_dir_->save_signed_zone(zone.name, version);
       state_dir_->save_journal(zone.name, journal ? *journal : xfr::Journal());
+      clock.lap("save");
     }
     uint32_t serial = version.zone->serial();
     publish(zone, state, std::move(version), journal);
     state.resign_failures = 0;
     schedule_resign(zone, state, now);
 
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     log_(zone.name + ": signed serial " + std::to_string(serial) + " from " + source + " (" +
          std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs - stats.rrsigs_reused) +
          " RRSIGs made, " + std::to_string(stats.rrsigs_reused) + " kept, " + std::to_string(changed) +
-         " records changed, " + std::to_string(seconds).substr(0, 5) + " s); serving it; next re-sign " +
-         utc(state.resign_at));
+         " records changed, " + std::to_string(clock.total()).substr(0, 5) + " s: " + clock.laps() +
+         "); serving it; next re-sign " + utc(state.resign_at));
     if (notifier_ && !zone.notify.empty()) {
       std::vector<conf::SocketAddress> targets;
       for (const auto& text : zone.notify)
