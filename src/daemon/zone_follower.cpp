@@ -170,10 +170,14 @@ uint32_t ZoneFollower::refresh_once() {
   if (!unsigned_serial_) wait_s = std::min<uint32_t>(wait_s, 5u << std::min(failures_ - 1, 6u));
   auto silent_s = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - last_success_).count());
+  // Past expire the zone stays in service (DESIGN.md promise 1), and it is
+  // said loudly: since when, which serial, until when its signatures hold.
   std::string state = !unsigned_serial_ ? "nothing to serve yet"
                      : silent_s > expire_s_
-                          ? "PAST SOA EXPIRE by " + std::to_string(silent_s - expire_s_) + " s; still serving the last good version"
-                          : "serving the last good version";
+                          ? "PAST SOA EXPIRE (" + std::to_string(expire_s_) + " s) by " +
+                                std::to_string(silent_s - expire_s_) + " s; still serving the last good version, " +
+                                loader_.describe_served(zone_) + " (and re-signing it)"
+                          : "serving the last good version, " + loader_.describe_served(zone_);
   log_(zone_.name + ": refresh failed (" + std::to_string(failures_) + " in a row, primaries silent for " +
        std::to_string(silent_s) + " s): " + errors + "; " + state + "; next try in " + std::to_string(wait_s) + " s");
   return wait_s;

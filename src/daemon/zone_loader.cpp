@@ -192,6 +192,18 @@ bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::
       source, Reason::input);
 }
 
+std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it == states_.end() || !it->second.version) return "nothing";
+  const xfr::SignedZone& served = *it->second.version->zone;
+  std::string text = "serial " + std::to_string(served.serial());
+  if (auto earliest = earliest_expiration(served))
+    text += ", signatures valid until " + utc(static_cast<std::time_t>(*earliest)) + ", re-signed from " +
+            utc(it->second.resign_at);
+  return text;
+}
+
 void ZoneLoader::run_due_work(std::time_t now) {
   for (const auto& zone : config_.zones) {
     std::shared_ptr<const xfr::SignedZone> due;

@@ -49,6 +49,10 @@ class ZoneLoader {
   bool load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
                              const std::string& source);
 
+  // What is in service for the zone, for logs: "serial N (signed at ...,
+  // signatures valid until ...)", or "nothing".
+  std::string describe_served(const conf::ZoneConfig& zone) const;
+
   // Re-signs every zone whose signatures are due at `now`, and publishes held
   // inputs the operator released. Called about once a second.
   void run_due_work(std::time_t now);

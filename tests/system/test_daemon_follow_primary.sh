@@ -185,7 +185,9 @@ for _ in $(seq 1 400); do
   sleep 0.1
 done
 check "3x past SOA expire (15 s and more of silence) is logged as such" \
-  grep -q "short.test.: refresh failed.*silent for \(1[5-9]\|[2-9][0-9]\) s.*PAST SOA EXPIRE by" "$TMP/daemon.log"
+  grep -q "short.test.: refresh failed.*silent for \(1[5-9]\|[2-9][0-9]\) s.*PAST SOA EXPIRE (5 s) by" "$TMP/daemon.log"
+check "with the serial served and until when its signatures are valid" \
+  grep -q "PAST SOA EXPIRE .*still serving the last good version, serial 2026112302, signatures valid until 20" "$TMP/daemon.log"
 check "and short.test is still served" \
   bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 short.test SOA | grep -q 2026112302"
 check "with valid signatures" axfr_validates "$signer_port" short.test
