@@ -73,6 +73,9 @@ struct PolicyConfig {
   SignaturesConfig signatures;
   DenialConfig denial;
   SerialPolicy serial = SerialPolicy::unixtime;
+  // With serial keep: the operator allows a re-sign whose input serial has
+  // not moved to be published as the last serial + 1 ("resign-bump").
+  bool resign_bump = false;
   SourceLocation where;
 };
 

@@ -79,7 +79,7 @@ void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
   auto name = fields.string("name", true);
   if (name) fields.set_context("policy \"" + *name + "\"");
   fields.allow_only({"name", "keystore", "algorithm", "key-size", "keys", "dnskey-ttl", "signatures",
-                     "denial", "serial"});
+                     "denial", "serial", "resign-bump"});
 
   if (auto keystore = fields.string("keystore", true)) {
     policy.keystore = *keystore;
@@ -120,6 +120,12 @@ void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
     else
       fields.problem(*fields.find("serial"),
                      "serial \"" + *serial + "\" is not one of keep, increment, unixtime, datecounter");
+  }
+  if (auto bump = fields.boolean("resign-bump")) {
+    policy.resign_bump = *bump;
+    if (*bump && policy.serial != SerialPolicy::keep)
+      fields.problem(*fields.find("resign-bump"), "resign-bump applies only to serial: keep (the other "
+                                                  "serial policies always publish a newer serial)");
   }
   if (!name || !check_unique(fields, reader.config.policies, *name, "policy")) return;
   policy.name = *name;

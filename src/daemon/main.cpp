@@ -70,10 +70,11 @@ int main(int argc, char** argv) {
 
   for (const auto& zone : config.zones) {
     const conf::PolicyConfig* policy = config.find_policy(zone.policy);
-    if (policy && policy->serial == conf::SerialPolicy::keep)
+    if (policy && policy->serial == conf::SerialPolicy::keep && !policy->resign_bump)
       log_line(zone.name + ": warning: policy \"" + policy->name +
                "\" keeps the primary's serial, so a re-signed version with an unchanged serial will not reach "
-               "the secondaries; use increment, unixtime or datecounter");
+               "the secondaries; use increment, unixtime or datecounter, or allow serial+1 on re-signs with "
+               "resign-bump: true");
   }
 
   boost::asio::io_context io;

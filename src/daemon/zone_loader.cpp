@@ -370,7 +370,13 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
 
     std::shared_ptr<const xfr::Journal> journal;
     size_t changed = version.zone->record_count();
-    if (previous) {
+    if (previous && previous->serial() == version.zone->serial()) {
+      // Only with serial keep: new content under the old serial. Diffs that
+      // lead to that serial now lead to other data, so the journal restarts.
+      log_(zone.name + ": warning: publishing new signatures under the unchanged serial " +
+           std::to_string(previous->serial()) + " (serial keep): secondaries that have it will not transfer them; " +
+           "set resign-bump: true in the policy to allow serial+1");
+    } else if (previous) {
       auto diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_zones(*previous, *version.zone));
       changed = diff->removed_count + diff->added_count;
       xfr::JournalLimits limits{zone.journal_max_entries, zone.journal_max_bytes};

@@ -20,6 +20,7 @@ SigningPolicy policy_from_config(const conf::PolicyConfig& config) {
   policy.nsec3_salt_length = config.denial.salt_length;
   policy.opt_out = config.denial.opt_out;
   policy.serial = config.serial;
+  policy.resign_bump = config.resign_bump;
   return policy;
 }
 

@@ -29,6 +29,7 @@ struct SigningPolicy {
   bool opt_out = false;
 
   conf::SerialPolicy serial = conf::SerialPolicy::unixtime;
+  bool resign_bump = false;  // keep: publish last serial + 1 when the input's has not moved
 };
 
 SigningPolicy policy_from_config(const conf::PolicyConfig& config);

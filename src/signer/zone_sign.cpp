@@ -346,10 +346,13 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
   uint32_t base = dns::get_u32(soa_rdata.data() + pos);
   // Every re-sign must reach the secondaries, so count on from the published
   // serial when the input has not passed it (DESIGN.md promise 2).
-  if (options.published_serial && options.policy.serial != conf::SerialPolicy::keep &&
-      !serial_newer(base, *options.published_serial))
-    base = *options.published_serial;
+  bool stuck = options.published_serial && !serial_newer(base, *options.published_serial);
+  if (stuck && options.policy.serial != conf::SerialPolicy::keep) base = *options.published_serial;
   uint32_t serial = next_serial(options.policy.serial, base, options.now);
+  // keep: the input's serial, unless it has not moved past the published one
+  // and the operator allows counting on from there (resign-bump).
+  if (stuck && options.policy.serial == conf::SerialPolicy::keep && options.policy.resign_bump)
+    serial = *options.published_serial + 1;
   soa_rdata[pos] = static_cast<uint8_t>(serial >> 24);
   soa_rdata[pos + 1] = static_cast<uint8_t>(serial >> 16);
   soa_rdata[pos + 2] = static_cast<uint8_t>(serial >> 8);
