@@ -15,6 +15,7 @@
 #include "dns/zone_writer.h"
 #include "keystore/open_keystore.h"
 #include "policy/signing_policy.h"
+#include "signer/self_check.h"
 #include "signer/zone.h"
 #include "signer/zone_keys.h"
 #include "signer/zone_sign.h"
@@ -106,6 +107,33 @@ signer::Zone unsigned_from_signed(const xfr::SignedZone& zone) {
   add(zone.soa());
   zone.for_each_record_but_soa(add);
   return out;
+}
+
+// DESIGN.md promise 3: nothing broken is published. An independent check
+// (ldns, not the signer's code) verifies the RRSIGs made for this version —
+// all of them when there is no earlier version — and the whole denial chain.
+void check_before_publishing(const xfr::SignedZone& signed_zone,
+                             const xfr::ZoneDiff* diff, uint32_t now, unsigned threads) {
+  std::optional<std::vector<std::string_view>> new_rrsigs;
+  if (diff) {
+    new_rrsigs.emplace();
+    for (std::string_view record : xfr::split_records(diff->added)) {
+      size_t owner_end = 0;
+      while (static_cast<uint8_t>(record[owner_end]) != 0) owner_end += 1 + static_cast<uint8_t>(record[owner_end]);
+      auto type = dns::get_u16(reinterpret_cast<const uint8_t*>(record.data()) + owner_end + 1);
+      if (type == dns::rr_type::RRSIG) new_rrsigs->push_back(record);
+    }
+  }
+  signer::SelfCheckOptions options;
+  options.now = now;
+  options.threads = threads;
+  signer::SelfCheckReport report = signer::self_check_zone(signed_zone.origin(), signed_zone.wire(),
+                                                           new_rrsigs ? &*new_rrsigs : nullptr, options);
+  if (report.problems.empty()) return;
+  std::string text = "the signed version failed its check before publishing (" +
+                     std::to_string(report.problems.size()) + " problems): ";
+  for (size_t i = 0; i < report.problems.size() && i < 3; ++i) text += (i ? "; " : "") + report.problems[i];
+  throw std::runtime_error(text);
 }
 
 }  // namespace
@@ -369,6 +397,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("index");
 
     std::shared_ptr<const xfr::Journal> journal;
+    std::shared_ptr<const xfr::ZoneDiff> diff;
     size_t changed = version.zone->record_count();
     if (previous && previous->serial() == version.zone->serial()) {
       // Only with serial keep: new content under the old serial. Diffs that
@@ -377,13 +406,14 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
            std::to_string(previous->serial()) + " (serial keep): secondaries that have it will not transfer them; " +
            "set resign-bump: true in the policy to allow serial+1");
     } else if (previous) {
-      auto diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_zones(*previous, *version.zone));
+      diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_zones(*previous, *version.zone));
       changed = diff->removed_count + diff->added_count;
       xfr::JournalLimits limits{zone.journal_max_entries, zone.journal_max_bytes};
-      journal = std::make_shared<const xfr::Journal>(
-          (state.journal ? *state.journal : xfr::Journal()).with(std::move(diff), limits));
+      journal = std::make_shared<const xfr::Journal>((state.journal ? *state.journal : xfr::Journal()).with(diff, limits));
     }
     clock.lap("journal");
+    check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(now), options.threads);
+    clock.lap("check");
     // Saved before it is served: after a crash the restart serves exactly
     // what the secondaries may have seen, and never an older serial.
     if (state_dir_) {

@@ -49,24 +49,25 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// Checks that `records` is a sequence of whole wire records and counts them.
-size_t count_records(std::string_view records) {
-  const auto* data = reinterpret_cast<const uint8_t*>(records.data());
-  size_t pos = 0, count = 0;
-  while (pos < records.size()) {
-    while (pos < records.size() && data[pos] != 0) pos += 1 + data[pos];
-    pos += 1 + 10;
-    if (pos > records.size()) throw std::runtime_error("journal entry has a truncated record");
-    pos += dns::get_u16(data + pos - 2);
-    if (pos > records.size()) throw std::runtime_error("journal entry has a truncated record");
-    ++count;
-  }
-  return count;
-}
-
 size_t entry_bytes(const ZoneDiff& diff) { return diff.removed.size() + diff.added.size(); }
 
 }  // namespace
+
+std::vector<std::string_view> split_records(std::string_view records) {
+  std::vector<std::string_view> out;
+  const auto* data = reinterpret_cast<const uint8_t*>(records.data());
+  size_t pos = 0;
+  while (pos < records.size()) {
+    size_t start = pos;
+    while (pos < records.size() && data[pos] != 0) pos += 1 + data[pos];
+    pos += 1 + 10;
+    if (pos > records.size()) throw std::runtime_error("truncated record");
+    pos += dns::get_u16(data + pos - 2);
+    if (pos > records.size()) throw std::runtime_error("truncated record");
+    out.push_back(records.substr(start, pos - start));
+  }
+  return out;
+}
 
 ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after) {
   ZoneDiff diff;
@@ -168,8 +169,8 @@ Journal Journal::parse(std::string_view bytes) {
     entry->to_serial = in.u32();
     entry->removed = in.take(in.u64());
     entry->added = in.take(in.u64());
-    entry->removed_count = count_records(entry->removed);
-    entry->added_count = count_records(entry->added);
+    entry->removed_count = split_records(entry->removed).size();
+    entry->added_count = split_records(entry->added).size();
     if (!journal.entries_.empty() && journal.entries_.back()->to_serial != entry->from_serial)
       throw std::runtime_error("journal entries do not chain");
     journal.bytes_ += entry_bytes(*entry);

@@ -26,6 +26,10 @@ struct ZoneDiff {
   size_t added_count = 0;
 };
 
+// The records of a buffer of uncompressed wire records, each as its own
+// slice. Throws std::runtime_error when the buffer is not whole records.
+std::vector<std::string_view> split_records(std::string_view records);
+
 // The records of `before` missing from `after` and the other way round (owner
 // names compared as the signer writes them: lower case).
 ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after);

@@ -9,6 +9,8 @@
 #  - signatures about to expire are re-signed by themselves (new serial)
 #  - after kill -9 the restart serves the same serial and DNSKEYs without
 #    re-signing, and IXFR still works from the saved journal
+#  - a version signed with the wrong private key fails the independent check
+#    and is not published
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -135,5 +137,24 @@ dig_ @127.0.0.1 example.test IXFR="$s2" > "$TMP/ixfr-restart.txt"
 check "IXFR from the saved journal after the restart" \
   grep -q "example.test.: IXFR to 127.0.0.1.*incremental from serial $s2" "$TMP/daemon.log"
 check "the served version still validates" axfr_validates "$port" example.test
+
+# A ZSK whose private half is not the one its DNSKEY publishes (the KSK's
+# is put in its place): every new signature is bogus. The independent check
+# catches it and nothing is published; the version in service stays.
+stop_daemon
+zsk=$(grep -l "IN DNSKEY 256 " "$TMP"/keys/Kexample.test.+013+*.key)
+ksk=$(grep -l "IN DNSKEY 257 " "$TMP"/keys/Kexample.test.+013+*.key)
+cp "${zsk%.key}.private" "$TMP/zsk.private.good"
+cp "${ksk%.key}.private" "${zsk%.key}.private"
+mark=$(wc -l < "$TMP/daemon.log")
+start_daemon
+wait_serial "$served" || true
+echo "bogus-host IN A 192.0.2.66" >> "$TMP/example.test.zone"
+bump_serial 4
+check "a version signed with the wrong private key fails the check before publishing" \
+  wait_log "example.test.: not published: the signed version failed its check before publishing .*does not verify"
+check "and is not served: the serial stays $served" test "$(serial_of example.test)" = "$served"
+check "the served version still validates" axfr_validates "$port" example.test
+cp "$TMP/zsk.private.good" "${zsk%.key}.private"
 
 finish
