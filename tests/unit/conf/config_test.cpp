@@ -475,6 +475,46 @@ TEST_F(ConfigTest, ChecksZoneNamesSourcesAndAddresses) {
   EXPECT_EQ(all, expected);
 }
 
+TEST_F(ConfigTest, ReadsThePipelineLimitsAndResignBump) {
+  Config config = parse(
+      "keystores: [{name: k, backend: files, directory: d}]\n"
+      "policies: [{name: p, keystore: k, serial: keep, resign-bump: true}]\n"
+      "zones:\n"
+      "  - {name: a.example, policy: p, file: z, max-removed-share: 20%, journal-max-entries: 7,"
+      " journal-max-size: 64M}\n"
+      "  - {name: b.example, policy: p, file: z, max-removed-share: 100}\n"
+      "  - {name: c.example, policy: p, file: z}\n");
+  EXPECT_TRUE(config.policies[0].resign_bump);
+  EXPECT_DOUBLE_EQ(config.zones[0].max_removed_share, 0.2);
+  EXPECT_EQ(config.zones[0].journal_max_entries, 7u);
+  EXPECT_EQ(config.zones[0].journal_max_bytes, 64u << 20);
+  EXPECT_DOUBLE_EQ(config.zones[1].max_removed_share, 1.0);
+  EXPECT_DOUBLE_EQ(config.zones[2].max_removed_share, 0.5);  // the defaults
+  EXPECT_EQ(config.zones[2].journal_max_entries, 100u);
+  EXPECT_EQ(config.zones[2].journal_max_bytes, 256u << 20);
+}
+
+TEST_F(ConfigTest, ChecksThePipelineLimitsAndResignBump) {
+  auto all = problems(
+      "keystores: [{name: k, backend: files, directory: d}]\n"
+      "policies:\n"
+      "  - {name: p, keystore: k}\n"
+      "  - {name: q, keystore: k, serial: increment, resign-bump: true}\n"                         // 4
+      "zones:\n"
+      "  - {name: a.example, policy: p, file: z, max-removed-share: 150%}\n"                        // 6
+      "  - {name: b.example, policy: p, file: z, max-removed-share: half}\n"                        // 7
+      "  - {name: c.example, policy: p, file: z, journal-max-entries: 0, journal-max-size: 12X}\n");  // 8
+  std::vector<std::string> expected = {
+      at(4) + "policy \"q\": resign-bump applies only to serial: keep (the other serial policies always "
+              "publish a newer serial)",
+      at(6) + "zone \"a.example\": max-removed-share: \"150%\" is not a percentage from 0% to 100% (like 50%)",
+      at(7) + "zone \"b.example\": max-removed-share: \"half\" is not a percentage from 0% to 100% (like 50%)",
+      at(8) + "zone \"c.example\": journal-max-entries: \"0\" is not a number from 1 to 1000000",
+      at(8) + "zone \"c.example\": journal-max-size: \"12X\" is not a size (like 64M, 1G or 500000)",
+  };
+  EXPECT_EQ(all, expected);
+}
+
 TEST_F(ConfigTest, ReportsSectionsOfTheWrongShape) {
   auto all = problems("zones: {name: example.com}\nkeystores: hsm\nserver: [1]\n");
   std::vector<std::string> expected = {
