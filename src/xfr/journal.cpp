@@ -2,7 +2,8 @@
 #include "xfr/journal.h"
 
 #include <stdexcept>
-#include <unordered_set>
+#include <algorithm>
+#include <iterator>
 
 #include "dns/record.h"
 #include "dns/rr_type.h"
@@ -69,15 +70,13 @@ std::vector<std::string_view> split_records(std::string_view records) {
   return out;
 }
 
+// Owner by owner: most owners' records are byte-identical between versions
+// and are passed over with one comparison; only changed owners are compared
+// record by record.
 ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after) {
   ZoneDiff diff;
   diff.from_serial = before.serial();
   diff.to_serial = after.serial();
-  std::unordered_set<std::string_view> old_records;
-  old_records.reserve(before.record_count());
-  for (size_t i = 0; i < before.record_count(); ++i)
-    if (!before.is_soa(i)) old_records.insert(before.record_wire(i));
-
   auto append_soa = [](std::string& out, const SignedZone& zone) {
     std::vector<uint8_t> wire;
     dns::append_record_wire(wire, zone.soa());
@@ -86,24 +85,44 @@ ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after) {
   append_soa(diff.removed, before);
   append_soa(diff.added, after);
   diff.removed_count = diff.added_count = 1;
-  for (size_t i = 0; i < after.record_count(); ++i) {
-    if (after.is_soa(i)) continue;
-    std::string_view record = after.record_wire(i);
-    if (old_records.erase(record) == 0) {
-      diff.added += record;
-      ++diff.added_count;
-    }
-  }
-  // What is left of the old version is gone from the new one; written in the
-  // old version's order so that the diff is deterministic.
-  for (size_t i = 0; i < before.record_count(); ++i) {
-    if (before.is_soa(i)) continue;
-    std::string_view record = before.record_wire(i);
-    if (old_records.count(record)) {
-      diff.removed += record;
+
+  auto records_of = [](const SignedZone& zone, uint32_t first, uint32_t last) {
+    std::vector<std::string_view> out;
+    for (uint32_t i = first; i < last; ++i)
+      if (!zone.is_soa(i)) out.push_back(zone.record_wire(i));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  // Records of a in sorted `a` but not in sorted `b`, appended to `out`.
+  auto missing = [](const std::vector<std::string_view>& a, const std::vector<std::string_view>& b, std::string& out,
+                    size_t& count) {
+    std::vector<std::string_view> only;
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
+    for (auto record : only) out += record;
+    count += only.size();
+  };
+  auto span_of = [](const SignedZone& zone, uint32_t first, uint32_t last) {
+    std::string_view start = zone.record_wire(first), end = zone.record_wire(last - 1);
+    return std::string_view(start.data(), static_cast<size_t>(end.data() + end.size() - start.data()));
+  };
+
+  std::vector<bool> seen(before.record_count(), false);
+  after.for_each_owner([&](std::string_view owner, uint32_t first, uint32_t last) {
+    auto old = before.owner_range(owner);
+    if (old) seen[old->first] = true;
+    if (old && span_of(before, old->first, old->second) == span_of(after, first, last)) return;
+    std::vector<std::string_view> now = records_of(after, first, last);
+    std::vector<std::string_view> then = old ? records_of(before, old->first, old->second) : std::vector<std::string_view>{};
+    missing(now, then, diff.added, diff.added_count);
+    missing(then, now, diff.removed, diff.removed_count);
+  });
+  before.for_each_owner([&](std::string_view, uint32_t first, uint32_t last) {
+    if (seen[first]) return;
+    for (uint32_t i = first; i < last; ++i) {
+      diff.removed += before.record_wire(i);
       ++diff.removed_count;
     }
-  }
+  });
   return diff;
 }
 

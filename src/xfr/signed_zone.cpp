@@ -66,6 +66,12 @@ dns::RecordView SignedZone::view(size_t index) const {
           std::span<const uint8_t>(data + e.rdata_offset, e.rdata_length)};
 }
 
+std::optional<std::pair<uint32_t, uint32_t>> SignedZone::owner_range(std::string_view owner) const {
+  auto it = by_owner_.find(std::string(owner));
+  if (it == by_owner_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<dns::RecordView> SignedZone::lookup(std::string_view owner, uint16_t type, bool with_rrsigs) const {
   std::string key(owner);
   dns::lowercase_name(key.data(), key.size());

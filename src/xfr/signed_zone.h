@@ -3,6 +3,8 @@
 // and exact-match queries and AXFR (RFC 5936) read from it without copies.
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +34,21 @@ class SignedZone {
     return std::string_view(bytes_).substr(e.owner_offset, e.rdata_offset + e.rdata_length - e.owner_offset);
   }
   bool is_soa(size_t index) const { return index == soa_index_; }
+  // The records [first, last) owned by `owner` (lower case, wire), if any.
+  std::optional<std::pair<uint32_t, uint32_t>> owner_range(std::string_view owner) const;
+  // Calls visit(owner, first, last) for each owner's records, in zone order.
+  template <typename F>
+  void for_each_owner(F&& visit) const {
+    for (size_t i = 0; i < entries_.size();) {
+      std::string_view owner = std::string_view(bytes_).substr(entries_[i].owner_offset, entries_[i].owner_length);
+      size_t end = i + 1;
+      while (end < entries_.size() &&
+             std::string_view(bytes_).substr(entries_[end].owner_offset, entries_[end].owner_length) == owner)
+        ++end;
+      visit(owner, static_cast<uint32_t>(i), static_cast<uint32_t>(end));
+      i = end;
+    }
+  }
 
   // The RRset of `type` at `owner` (any case), then, when `with_rrsigs`, the
   // RRSIGs that cover it. Empty when there is none.

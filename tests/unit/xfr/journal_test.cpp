@@ -69,6 +69,32 @@ TEST(JournalTest, DiffHoldsOnlyTheChangedRecordsLedByEachVersionsSoa) {
   EXPECT_EQ(d.added, expected_added);
 }
 
+TEST(JournalTest, DiffCoversOwnersThatAppearOrDisappear) {
+  auto zone = [](uint32_t serial, std::vector<const char*> hosts) {
+    std::string wire;
+    add_record(wire, "example.test.", dns::rr_type::SOA, soa_rdata(serial));
+    for (const char* host : hosts) {
+      add_record(wire, host, dns::rr_type::A, {192, 0, 2, 1});
+      add_record(wire, host, dns::rr_type::TXT, {2, 'h', 'i'});
+    }
+    return std::make_shared<xfr::SignedZone>(dns::Name::from_text("example.test."), std::move(wire));
+  };
+  auto v1 = zone(1, {"a.example.test.", "b.example.test.", "c.example.test."});
+  auto v2 = zone(2, {"a.example.test.", "c.example.test.", "d.example.test."});
+  xfr::ZoneDiff d = xfr::diff_zones(*v1, *v2);
+  EXPECT_EQ(d.removed_count, 3u);  // SOA, b's A and TXT
+  EXPECT_EQ(d.added_count, 3u);    // SOA, d's A and TXT
+  std::string b_records, d_records;
+  add_record(b_records, "b.example.test.", dns::rr_type::A, {192, 0, 2, 1});
+  add_record(b_records, "b.example.test.", dns::rr_type::TXT, {2, 'h', 'i'});
+  add_record(d_records, "d.example.test.", dns::rr_type::A, {192, 0, 2, 1});
+  add_record(d_records, "d.example.test.", dns::rr_type::TXT, {2, 'h', 'i'});
+  EXPECT_NE(d.removed.find(b_records), std::string::npos);
+  EXPECT_NE(d.added.find(d_records), std::string::npos);
+  EXPECT_EQ(d.removed.find("\001a"), std::string::npos);  // a and c are unchanged
+  EXPECT_EQ(d.added.find("\001c"), std::string::npos);
+}
+
 TEST(JournalTest, PathLeadsFromAnySerialItReachesToTheNewest) {
   auto v1 = version(1, {1}), v2 = version(2, {2}), v3 = version(3, {3});
   xfr::JournalLimits limits;
