@@ -3,7 +3,8 @@
 #  - the zone is transferred from NSD, signed (serial bumped) and served;
 #    its AXFR from wiresignd validates with dnssec-verify
 #  - a change at NSD reaches wiresignd by NOTIFY alone (the SOA refresh is an
-#    hour), with a new serial and the new data
+#    hour), with a new serial and the new data; a change NSD does not
+#    announce (short.test) arrives by SOA refresh
 #  - a second NSD, secondary of wiresignd, gets each new signed serial by
 #    wiresignd's NOTIFY and its copy validates
 #  - Unbound, validating with wiresign's KSK as trust anchor, resolves the
@@ -59,7 +60,6 @@ zone:
 zone:
   name: short.test
   zonefile: short.test.zone
-  notify: 127.0.0.1@$signer_port NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 NSD
 } > "$TMP/nsd.conf"
@@ -160,6 +160,8 @@ check "its AXFR validates with dnssec-verify" axfr_validates "$signer_port" exam
 
 sed -i 's/2026112301 ; serial/2026112310 ; serial/; s/192.0.2.80/192.0.2.81/' "$TMP/example.test.zone"
 echo "www2 IN A 192.0.2.82" >> "$TMP/example.test.zone"
+# short.test is not announced by NSD (no notify): its change must come by refresh.
+sed -i 's/2026112301 ; serial/2026112305 ; serial/; s/192.0.2.80/192.0.2.85/' "$TMP/short.test.zone"
 kill -HUP "$nsd_pid"
 check "a change at NSD arrives by NOTIFY: serial 2026112311" wait_serial 2026112311
 check "with the new data" test "$(dig_ +short @127.0.0.1 www.example.test A)" = 192.0.2.81
@@ -169,6 +171,15 @@ check "wiresignd logs the acknowledged NOTIFY" \
   grep -q "example.test.: NOTIFY for serial 2026112311 to 127.0.0.1:$secondary_port acknowledged" "$TMP/daemon.log"
 check "Unbound gets the changed record, validated (AD)" ad_answer www2.example.test A 192.0.2.82
 check "the secondary's copy validates with dnssec-verify" axfr_validates "$secondary_port" example.test
+short_serial=""
+for _ in $(seq 1 100); do
+  short_serial=$(dig_ +short @127.0.0.1 short.test SOA | awk '{print $3}')
+  [[ $short_serial == 2026112306 ]] && break
+  sleep 0.1
+done
+check "a change without NOTIFY arrives by SOA refresh (2 s): short.test serial 2026112306" test "$short_serial" = 2026112306
+check "with the new data" test "$(dig_ +short @127.0.0.1 www.short.test A)" = 192.0.2.85
+check "and no NOTIFY came for it" bash -c "! grep -q 'short.test.: NOTIFY from' '$TMP/daemon.log'"
 
 kill "$nsd_pid"; wait "$nsd_pid" 2>/dev/null || true
 kill -HUP "$daemon"
@@ -187,9 +198,9 @@ done
 check "3x past SOA expire (15 s and more of silence) is logged as such" \
   grep -q "short.test.: refresh failed.*silent for \(1[5-9]\|[2-9][0-9]\) s.*PAST SOA EXPIRE (5 s) by" "$TMP/daemon.log"
 check "with the serial served and until when its signatures are valid" \
-  grep -q "PAST SOA EXPIRE .*still serving the last good version, serial 2026112302, signatures valid until 20" "$TMP/daemon.log"
+  grep -q "PAST SOA EXPIRE .*still serving the last good version, serial 2026112306, signatures valid until 20" "$TMP/daemon.log"
 check "and short.test is still served" \
-  bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 short.test SOA | grep -q 2026112302"
+  bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 short.test SOA | grep -q 2026112306"
 check "with valid signatures" axfr_validates "$signer_port" short.test
 
 check "Unbound still validates with the primary gone past 3x expire (AD)" ad_answer mail.example.test A 192.0.2.25
