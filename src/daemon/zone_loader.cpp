@@ -234,17 +234,16 @@ std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {
 
 void ZoneLoader::run_due_work(std::time_t now) {
   for (const auto& zone : config_.zones) {
-    std::shared_ptr<const xfr::SignedZone> due;
+    std::optional<uint32_t> due;
     {
       std::lock_guard lock(mutex_);
       auto it = states_.find(zone.name);
       if (it != states_.end() && it->second.version && it->second.resign_at && now >= it->second.resign_at)
-        due = it->second.version->zone;
+        due = it->second.version->zone->serial();
     }
-    if (due) {
-      std::string source = "re-sign of serial " + std::to_string(due->serial());
-      sign_and_publish(zone, [&] { return unsigned_from_signed(*due); }, source, Reason::resign);
-    }
+    // The input is taken from the version in service once the signing lock
+    // is held (a transfer may publish a newer one meanwhile).
+    if (due) sign_and_publish(zone, {}, "re-sign of serial " + std::to_string(*due), Reason::resign);
     if (state_dir_ && ::access(state_dir_->release_path(zone.name).c_str(), F_OK) == 0) {
       std::string held = state_dir_->held_zone_path(zone.name);
       if (::access(held.c_str(), R_OK) != 0) {
@@ -337,6 +336,8 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     dns::Name origin = dns::Name::from_text(zone.name);
 
     std::shared_ptr<const xfr::SignedZone> previous = state.version ? state.version->zone : nullptr;
+    if (reason == Reason::resign && (!previous || !state.resign_at || now < state.resign_at))
+      return true;  // a newer version came in meanwhile: nothing is due any more
     std::optional<PreviousSignatures> reuse;
     if (previous) {
       options.published_serial = previous->serial();
@@ -357,7 +358,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     signer::ZoneKeys keys = signer::select_zone_keys(store, zone.name, options.policy, log_);
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-    signer::Zone unsigned_zone = read_unsigned();
+    signer::Zone unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
     clock.lap("read");
     // A re-sign's input is the version in service: its SOA carries our
     // serial, but it stands for the same input as before.

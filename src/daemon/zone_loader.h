@@ -68,6 +68,8 @@ class ZoneLoader {
   };
 
   keystore::Keystore& keystore_for(const conf::PolicyConfig& policy);
+  // Signs what `read_unsigned` gives (for a re-sign: the version in
+  // service, and `read_unsigned` is not called) and publishes it.
   bool sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
                         const std::string& source, Reason reason);
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
