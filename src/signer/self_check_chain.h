@@ -1,0 +1,34 @@
+// The structure half of the self-check (self_check.cpp): the apex, RRSIGs
+// where RFC 4035 §2.2 puts them and nowhere else, and the NSEC chain (RFC 4034
+// §4) or NSEC3 ring (RFC 5155 §7.1) rebuilt from the zone's own names.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dns/name.h"
+#include "signer/self_check.h"
+#include "signer/self_check_index.h"
+
+namespace wiresign::signer::self_check {
+
+// The types at one name.
+struct NameTypes {
+  std::vector<uint16_t> types;    // RRset types other than RRSIG, ascending
+  std::vector<uint16_t> covered;  // types the RRSIGs here cover, ascending
+  bool has(uint16_t type) const { return std::binary_search(types.begin(), types.end(), type); }
+  bool is_signed(uint16_t type) const { return std::binary_search(covered.begin(), covered.end(), type); }
+};
+
+// Reads the RRset types among one owner's `records` and the types its RRSIGs cover.
+void read_types(std::span<const WireRecord> records, NameTypes& out);
+
+// Everything but the cryptography: apex, signatures present where they
+// belong, validity periods, and the NSEC or NSEC3 chain.
+// `apex` is the apex's run in index.names.
+void check_structure(const ZoneIndex& index, const dns::Name& origin, const VerifyPlan& plan, uint32_t now,
+                     Problems& problems, SelfCheckReport& report, size_t apex, unsigned threads);
+
+}  // namespace wiresign::signer::self_check
