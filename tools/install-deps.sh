@@ -9,12 +9,12 @@ packages=(
   # build
   build-essential cmake pkg-config
   libldns-dev libssl-dev libyaml-cpp-dev libboost-dev libsqlite3-dev
-  libp11-kit-dev
+  libp11-kit-dev nlohmann-json3-dev
   # unit tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # system tests: an HSM, and signers/validators we did not write
   softhsm2 opensc ldnsutils bind9-utils bind9-dnsutils bind9 knot knot-dnssecutils nsd unbound
-  python3 time
+  python3 time curl
 )
 
 if [[ $(id -u) -eq 0 ]]; then

@@ -8,5 +8,7 @@ namespace wiresign::cli {
 
 int run_sign(const std::vector<std::string>& args);
 int run_keys(const std::vector<std::string>& args);
+// status, reload, zone ...: the running daemon's control API.
+int run_control(const std::string& command, const std::vector<std::string>& args);
 
 }  // namespace wiresign::cli

@@ -1,5 +1,5 @@
-// `wiresign`: the operator's command-line tool. Offline commands now
-// (sign, keys); the daemon's control commands come with wiresignd.
+// `wiresign`: the operator's command-line tool: offline commands (sign,
+// keys) and the running daemon's control commands (status, zone, reload).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,6 +12,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: wiresign sign --origin ZONE --input FILE --output FILE [--keys DIR | --config FILE --policy NAME] ...\n"
     "       wiresign keys ds|list --origin ZONE [--keys DIR | --config FILE --policy NAME] ...\n"
+    "       wiresign status | reload [--json] [--config FILE | --socket PATH]\n"
+    "       wiresign zone list | show ZONE | resign|retransfer|notify|release|discard ZONE [--json] ...\n"
     "       wiresign COMMAND --help\n";
 }
 
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "sign") return cli::run_sign(rest);
     if (command == "keys") return cli::run_keys(rest);
+    if (command == "status" || command == "reload" || command == "zone") return cli::run_control(command, rest);
     throw cli::UsageError("unknown command '" + command + "'");
   } catch (const cli::UsageError& e) {
     std::cerr << "wiresign " << command << ": " << e.what() << "\n" << kUsage;

@@ -109,7 +109,7 @@ void for_each_entry(ConfigReader& reader, const YAML::Node& section, std::string
 
 void read_server(ConfigReader& reader, const YAML::Node& node) {
   Fields fields(reader.problems, node, "server");
-  fields.allow_only({"listen", "state-dir"});
+  fields.allow_only({"listen", "state-dir", "control", "control-tcp", "control-token-file", "metrics"});
   reader.config.server.where = reader.problems.where(node);
   if (auto listen = fields.strings("listen")) {
     for (const auto& [text, at] : *listen) {
@@ -120,6 +120,26 @@ void read_server(ConfigReader& reader, const YAML::Node& node) {
     }
   }
   if (auto state_dir = fields.string("state-dir")) reader.config.server.state_dir = reader.resolve_path(*state_dir);
+  if (auto control = fields.string("control")) reader.config.server.control = reader.resolve_path(*control);
+  // Loopback addresses only: the control API and the metrics are not for
+  // other hosts (a TCP control port also needs a token).
+  auto loopback = [&](std::string_view key) -> std::string {
+    auto text = fields.string(key);
+    if (!text) return "";
+    auto address = parse_socket_address(*text);
+    if (!address || !(address->ip == "127.0.0.1" || address->ip == "::1")) {
+      fields.problem(*fields.find(key), std::string(key) + ": \"" + *text +
+                                            "\" is not a loopback address with a port (like 127.0.0.1:8953)");
+      return "";
+    }
+    return address->str();
+  };
+  reader.config.server.control_tcp = loopback("control-tcp");
+  reader.config.server.metrics = loopback("metrics");
+  if (auto token = fields.string("control-token-file"))
+    reader.config.server.control_token_file = reader.resolve_path(*token);
+  if (!reader.config.server.control_tcp.empty() && reader.config.server.control_token_file.empty())
+    fields.problem(*fields.find("control-tcp"), "control-tcp needs control-token-file (the token clients must send)");
 }
 
 void read_tsig_keys(ConfigReader& reader, const YAML::Node& section) {

@@ -89,6 +89,12 @@ struct TsigKeyConfig {
 struct ServerConfig {
   std::vector<std::string> listen;  // "127.0.0.1:5353", "[::1]:5353"
   std::string state_dir = "/var/lib/wiresign";
+  std::string control;             // UNIX socket of the control API; empty: <state-dir>/control.sock
+  std::string control_tcp;         // optional loopback "127.0.0.1:8953" for the control API
+  std::string control_token_file;  // the bearer token control-tcp clients must send
+  std::string metrics;             // optional loopback "127.0.0.1:9153" for /metrics
+  // The control socket in effect.
+  std::string control_socket() const { return control.empty() ? state_dir + "/control.sock" : control; }
   SourceLocation where;
 };
 

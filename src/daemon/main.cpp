@@ -15,6 +15,8 @@
 
 #include "conf/address.h"
 #include "conf/config.h"
+#include "daemon/control_api.h"
+#include "daemon/control_server.h"
 #include "daemon/file_watcher.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
@@ -145,6 +147,21 @@ int main(int argc, char** argv) {
     } join_resigner{stopping, resigner};
     for (const auto& zone : config.zones)
       if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get()));
+    auto reload = [&] {
+      watcher.reload_all();
+      for (auto& follower : followers) follower->notify();
+    };
+    daemon::ControlApi api(config, loader, followers, reload, log_line);
+    std::string token;
+    if (!config.server.control_token_file.empty()) {
+      auto text = daemon::read_file(config.server.control_token_file);
+      if (!text || text->find_first_not_of(" \t\r\n") == std::string::npos)
+        throw std::runtime_error("control-token-file " + config.server.control_token_file + " is missing or empty");
+      token = text->substr(0, text->find_last_not_of(" \t\r\n") + 1);
+    }
+    daemon::ControlServer control(config.server.control_socket(), conf::parse_socket_address(config.server.control_tcp),
+                                  token, conf::parse_socket_address(config.server.metrics),
+                                  [&](const daemon::ControlRequest& request) { return api.handle(request); }, log_line);
     // SIGHUP re-reads and re-signs the file zones; SIGINT/SIGTERM stop.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -152,8 +169,7 @@ int main(int argc, char** argv) {
           if (error) return;
           if (signal == SIGHUP) {
             log_line("SIGHUP: re-signing file zones, checking primaries");
-            watcher.reload_all();
-            for (auto& follower : followers) follower->notify();
+            reload();
             signals.async_wait(on_signal);
           } else {
             log_line(std::string("stopping on ") + strsignal(signal));

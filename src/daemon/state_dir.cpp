@@ -89,6 +89,14 @@ std::optional<std::string> read_file(const std::string& path) {
   return content;
 }
 
+std::optional<std::string> read_file_if_present(const std::string& path) {
+  try {
+    return read_file(path);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 StateDir::StateDir(std::string path) : path_(std::move(path)) {
   make_dir(path_);
   for (const char* folder : {"/unsigned", "/signed", "/journal", "/held"}) make_dir(path_ + folder);

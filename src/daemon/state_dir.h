@@ -64,5 +64,7 @@ void write_file_atomically(const std::string& path, std::span<const std::string_
 // A whole file's bytes; nullopt when it does not exist, std::runtime_error
 // naming the file on any other failure.
 std::optional<std::string> read_file(const std::string& path);
+// Like read_file, but any failure reads as "not there".
+std::optional<std::string> read_file_if_present(const std::string& path);
 
 }  // namespace wiresign::daemon

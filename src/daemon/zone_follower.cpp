@@ -78,10 +78,33 @@ void ZoneFollower::notify() {
   wake_.notify_all();
 }
 
+void ZoneFollower::retransfer() {
+  {
+    std::lock_guard lock(mutex_);
+    force_transfer_ = notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+RefreshStatus ZoneFollower::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
 void ZoneFollower::run() {
   for (;;) {
     uint32_t wait_s = refresh_once();
     std::unique_lock lock(mutex_);
+    std::time_t now = std::time(nullptr);
+    status_.last_check = now;
+    if (failures_ == 0) status_.last_success = now;
+    status_.next_check = now + wait_s;
+    status_.last_outcome = outcome_;
+    status_.failures = failures_;
+    status_.unsigned_serial = unsigned_serial_;
+    status_.refresh_s = refresh_s_;
+    status_.retry_s = retry_s_;
+    status_.expire_s = expire_s_;
     wake_.wait_for(lock, std::chrono::seconds(wait_s), [this] { return stopping_ || notified_; });
     if (stopping_) return;
     notified_ = false;
@@ -126,13 +149,19 @@ uint32_t ZoneFollower::refresh_once() {
     xfr::PrimaryRequest request{primary, zone_wire, tsig_ ? &*tsig_ : nullptr, std::chrono::milliseconds(5000)};
     try {
       uint32_t serial = xfr::query_primary_serial(request);
-      if (unsigned_serial_ && !signer::serial_newer(serial, *unsigned_serial_)) {
+      bool forced = false;
+      {
+        std::lock_guard lock(mutex_);
+        std::swap(forced, force_transfer_);
+      }
+      if (!forced && unsigned_serial_ && !signer::serial_newer(serial, *unsigned_serial_)) {
         failures_ = 0;
         last_success_ = std::chrono::steady_clock::now();
-        return refresh_s_;  // up to date
+        outcome_ = "up to date at serial " + std::to_string(serial) + " (" + primary.str() + ")";
+        return refresh_s_;
       }
-      std::string how;
-      std::vector<xfr::Record> records = fetch(request, serial, how);
+      std::string how = "AXFR from " + primary.str() + " (retransfer asked)";
+      std::vector<xfr::Record> records = forced ? xfr::transfer_zone(request) : fetch(request, serial, how);
       // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
       const auto& soa = records.front().rdata;
       size_t pos = dns::soa_serial_offset(soa);
@@ -143,7 +172,10 @@ uint32_t ZoneFollower::refresh_once() {
       }
       log_(zone_.name + ": " + how + ": serial " + std::to_string(serial) + ", " + std::to_string(records.size()) +
            " records");
-      if (loader_.load_transferred_zone(zone_, records, how + " serial " + std::to_string(serial))) {
+      outcome_ = how + ": serial " + std::to_string(serial);
+      bool in_service = loader_.load_transferred_zone(zone_, records, how + " serial " + std::to_string(serial));
+      if (!in_service) outcome_ += "; not published (held or refused: see the signing status)";
+      if (in_service) {
         unsigned_serial_ = serial;
         current_ = std::move(records);
         if (state_) {
@@ -178,6 +210,7 @@ uint32_t ZoneFollower::refresh_once() {
                                 std::to_string(silent_s - expire_s_) + " s; still serving the last good version, " +
                                 loader_.describe_served(zone_) + " (and re-signing it)"
                           : "serving the last good version, " + loader_.describe_served(zone_);
+  outcome_ = "failed: " + errors;
   log_(zone_.name + ": refresh failed (" + std::to_string(failures_) + " in a row, primaries silent for " +
        std::to_string(silent_s) + " s): " + errors + "; " + state + "; next try in " + std::to_string(wait_s) + " s");
   return wait_s;

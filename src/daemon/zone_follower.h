@@ -5,6 +5,7 @@
 // past the SOA expire time is logged loudly, and service goes on.
 #pragma once
 #include <chrono>
+#include <ctime>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,17 @@
 
 namespace wiresign::daemon {
 
+// What the refresh loop last did, for status and metrics.
+struct RefreshStatus {
+  std::optional<uint32_t> unsigned_serial;
+  std::time_t last_check = 0;    // 0: not yet
+  std::time_t last_success = 0;  // the last time a primary answered
+  std::time_t next_check = 0;
+  std::string last_outcome;
+  unsigned failures = 0;         // in a row
+  uint32_t refresh_s = 0, retry_s = 0, expire_s = 0;
+};
+
 class ZoneFollower {
  public:
   // With a state dir, the last good unsigned version saved there is signed and
@@ -32,6 +44,9 @@ class ZoneFollower {
 
   // A NOTIFY arrived for the zone: check the primary now.
   void notify();
+  // The operator asks for a full transfer now, whatever the serials say.
+  void retransfer();
+  RefreshStatus status() const;
   const conf::ZoneConfig& zone() const { return zone_; }
 
  private:
@@ -55,9 +70,13 @@ class ZoneFollower {
   unsigned failures_ = 0;
   std::chrono::steady_clock::time_point last_success_;
 
-  std::mutex mutex_;
+  std::string outcome_;  // what refresh_once did, for status
+
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool notified_ = false;
+  bool force_transfer_ = false;
+  RefreshStatus status_;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -220,6 +220,82 @@ bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::
       source, Reason::input);
 }
 
+SigningStatus ZoneLoader::status(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  SigningStatus out;
+  auto it = states_.find(zone.name);
+  if (it != states_.end()) {
+    const ZoneState& state = it->second;
+    out = state.history;
+    if (state.version) {
+      out.signed_serial = state.version->zone->serial();
+      out.input_serial = state.version->input_serial;
+      out.records = state.version->zone->record_count();
+      if (auto earliest = earliest_expiration(*state.version->zone)) out.earliest_expiration = *earliest;
+    }
+    out.next_resign = state.resign_at;
+    out.resign_failures = state.resign_failures;
+    if (state.journal) {
+      out.journal_versions = state.journal->size();
+      out.journal_bytes = state.journal->bytes();
+      out.journal_oldest_serial = state.journal->oldest_serial();
+    }
+  }
+  if (state_dir_) {
+    std::string held = state_dir_->held_zone_path(zone.name);
+    if (auto text = read_file_if_present(held)) {
+      out.held = true;
+      // The held file's first line says why: "; held back by wiresignd: <why>".
+      std::string first = text->substr(0, text->find('\n'));
+      const std::string prefix = "; held back by wiresignd: ";
+      out.held_reason = first.rfind(prefix, 0) == 0 ? first.substr(prefix.size()) : first;
+    }
+  }
+  return out;
+}
+
+bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it == states_.end() || !it->second.version) return false;
+  it->second.resign_at = std::time(nullptr);
+  it->second.history.last_error.clear();
+  log_(zone.name + ": re-sign asked by the operator");
+  return true;
+}
+
+bool ZoneLoader::request_release(const conf::ZoneConfig& zone) {
+  if (!state_dir_ || ::access(state_dir_->held_zone_path(zone.name).c_str(), R_OK) != 0) return false;
+  write_file_atomically(state_dir_->release_path(zone.name), "released by the operator\n");
+  return true;
+}
+
+bool ZoneLoader::discard_held(const conf::ZoneConfig& zone) {
+  if (!state_dir_ || ::unlink(state_dir_->held_zone_path(zone.name).c_str()) != 0) return false;
+  log_(zone.name + ": the operator discarded the held input; the version in service stays");
+  return true;
+}
+
+bool ZoneLoader::renotify(const conf::ZoneConfig& zone) {
+  std::optional<uint32_t> serial;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(zone.name);
+    if (it != states_.end() && it->second.version) serial = it->second.version->zone->serial();
+  }
+  if (!serial || !notifier_ || zone.notify.empty()) return false;
+  announce(zone, *serial);
+  return true;
+}
+
+void ZoneLoader::announce(const conf::ZoneConfig& zone, uint32_t serial) {
+  if (!notifier_ || zone.notify.empty()) return;
+  std::vector<conf::SocketAddress> targets;
+  for (const auto& text : zone.notify)
+    if (auto address = conf::parse_socket_address(text, 53)) targets.push_back(*address);
+  notifier_->announce(zone.name, serial, targets);
+}
+
 std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {
   std::lock_guard lock(mutex_);
   auto it = states_.find(zone.name);
@@ -432,12 +508,15 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
          " RRSIGs made, " + std::to_string(stats.rrsigs_reused) + " kept, " + std::to_string(changed) +
          " records changed, " + std::to_string(clock.total()).substr(0, 5) + " s: " + clock.laps() +
          "); serving it; next re-sign " + utc(state.resign_at));
-    if (notifier_ && !zone.notify.empty()) {
-      std::vector<conf::SocketAddress> targets;
-      for (const auto& text : zone.notify)
-        if (auto address = conf::parse_socket_address(text, 53)) targets.push_back(*address);
-      notifier_->announce(zone.name, serial, targets);
-    }
+    SigningStatus& history = state.history;
+    history.last_signed = now;
+    history.last_duration_s = clock.total();
+    history.last_rrsigs_made = stats.rrsigs - stats.rrsigs_reused;
+    history.last_rrsigs_kept = stats.rrsigs_reused;
+    history.publications += 1;
+    history.rrsigs_made += history.last_rrsigs_made;
+    history.last_error.clear();
+    announce(zone, serial);
     return true;
   } catch (const std::exception& e) {
     std::string message = zone.name + ": not published: " + e.what() + "; the version already served (if any) stays";
@@ -452,6 +531,8 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       message += "; re-sign attempt " + std::to_string(state.resign_failures) + " failed, next in " +
                  std::to_string(wait) + " s";
     }
+    state.history.last_error = message.substr(zone.name.size() + 2);
+    state.history.last_error_at = now;
     log_(message);
     return false;
   }

@@ -25,6 +25,26 @@
 
 namespace wiresign::daemon {
 
+// What the loader knows of a zone's signing, for status and metrics.
+struct SigningStatus {
+  std::optional<uint32_t> signed_serial;
+  uint32_t input_serial = 0;
+  size_t records = 0;
+  std::optional<std::time_t> earliest_expiration;
+  std::time_t next_resign = 0;      // 0: nothing scheduled
+  unsigned resign_failures = 0;
+  std::time_t last_signed = 0;      // last publication
+  double last_duration_s = 0;
+  size_t last_rrsigs_made = 0, last_rrsigs_kept = 0;
+  uint64_t publications = 0, rrsigs_made = 0;  // since start
+  std::string last_error;           // empty after a success
+  std::time_t last_error_at = 0;
+  size_t journal_versions = 0, journal_bytes = 0;
+  std::optional<uint32_t> journal_oldest_serial;
+  bool held = false;
+  std::string held_reason;
+};
+
 class ZoneLoader {
  public:
   // `notifier` (may be null) is told about every new serial; `state` (may be
@@ -53,6 +73,15 @@ class ZoneLoader {
   // signatures valid until ...)", or "nothing".
   std::string describe_served(const conf::ZoneConfig& zone) const;
 
+  SigningStatus status(const conf::ZoneConfig& zone) const;
+
+  // Operator actions; each takes effect on the re-sign thread within a
+  // second, never on the caller's. Return false when there is nothing to act on.
+  bool request_resign(const conf::ZoneConfig& zone);   // re-sign the version in service now
+  bool request_release(const conf::ZoneConfig& zone);  // publish the held input
+  bool discard_held(const conf::ZoneConfig& zone);     // drop the held input
+  bool renotify(const conf::ZoneConfig& zone);         // NOTIFY the secondaries again
+
   // Re-signs every zone whose signatures are due at `now`, and publishes held
   // inputs the operator released. Called about once a second.
   void run_due_work(std::time_t now);
@@ -65,6 +94,7 @@ class ZoneLoader {
     std::shared_ptr<const xfr::Journal> journal;
     std::time_t resign_at = 0;  // 0: nothing scheduled
     unsigned resign_failures = 0;
+    SigningStatus history;      // the counters and last outcome part of SigningStatus
   };
 
   keystore::Keystore& keystore_for(const conf::PolicyConfig& policy);
@@ -74,6 +104,7 @@ class ZoneLoader {
                         const std::string& source, Reason reason);
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
                std::shared_ptr<const xfr::Journal> journal);
+  void announce(const conf::ZoneConfig& zone, uint32_t serial);
   void schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now);
   void hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial, const std::string& source,
             const std::string& why);

@@ -1,0 +1,176 @@
+// `wiresign status | zone ... | reload`: the daemon's control API over its
+// UNIX socket (HTTP/JSON), shown for people or, with --json, for scripts.
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "conf/config.h"
+
+namespace wiresign::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+constexpr const char* kDefaultConfig = "/etc/wiresign/wiresign.yaml";
+
+// The control socket: --socket, else the one the config names.
+std::string control_socket(const Options& options) {
+  if (auto socket = options.get("socket")) return *socket;
+  std::string path = options.get("config").value_or(kDefaultConfig);
+  return conf::load_config(path).server.control_socket();
+}
+
+struct Reply {
+  unsigned status = 0;
+  json body;
+};
+
+Reply call(const std::string& socket_path, http::verb method, const std::string& target) {
+  asio::io_context io;
+  asio::local::stream_protocol::socket socket(io);
+  boost::system::error_code error;
+  socket.connect(asio::local::stream_protocol::endpoint(socket_path), error);
+  if (error)
+    throw std::runtime_error("cannot reach wiresignd at " + socket_path + ": " + error.message() +
+                             " (is it running? is this its config or --socket?)");
+  timeval limit{60, 0};  // a reload signs file zones before it answers
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  http::request<http::string_body> request{method, target, 11};
+  request.set(http::field::host, "wiresignd");
+  request.prepare_payload();
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  Reply reply{response.result_int(), nullptr};
+  try {
+    reply.body = json::parse(response.body());
+  } catch (const json::exception&) {
+    reply.body = response.body();
+  }
+  return reply;
+}
+
+std::string text(const json& value) {
+  if (value.is_null()) return "-";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+// One line per zone: what an operator scans for first.
+void print_zone_table(const json& zones) {
+  std::cout << std::left << std::setw(28) << "ZONE" << std::setw(12) << "SERIAL" << std::setw(22)
+            << "SIGNATURES UNTIL" << std::setw(22) << "NEXT RE-SIGN" << "STATE\n";
+  for (const auto& zone : zones) {
+    std::string state = "ok";
+    if (!zone["held"].is_null()) state = "HELD: " + text(zone["held"]["reason"]);
+    else if (!zone["last_error"].is_null()) state = "ERROR: " + text(zone["last_error"]);
+    else if (zone.contains("primary") && zone["primary"]["failures_in_a_row"].get<unsigned>() > 0)
+      state = "primary failing: " + text(zone["primary"]["last_outcome"]);
+    else if (zone["signed_serial"].is_null()) state = "nothing served yet";
+    std::cout << std::left << std::setw(28) << text(zone["zone"]) << std::setw(12) << text(zone["signed_serial"])
+              << std::setw(22) << text(zone["earliest_expiration"]) << std::setw(22) << text(zone["next_resign"])
+              << state << "\n";
+  }
+}
+
+void print_zone(const json& zone) {
+  auto line = [](const char* what, const std::string& value) {
+    std::cout << std::left << std::setw(26) << (std::string(what) + ":") << value << "\n";
+  };
+  line("zone", text(zone["zone"]));
+  line("policy", text(zone["policy"]));
+  line("source", text(zone["source"]));
+  line("signed serial", text(zone["signed_serial"]));
+  line("input serial", text(zone["input_serial"]));
+  line("records", text(zone["records"]));
+  line("signatures valid until", text(zone["earliest_expiration"]));
+  line("next re-sign", text(zone["next_resign"]));
+  line("last signed", text(zone["last_signed"]) + " (" + text(zone["last_rrsigs_made"]) + " RRSIGs made, " +
+                          text(zone["last_rrsigs_kept"]) + " kept, " + text(zone["last_signing_seconds"]) + " s)");
+  if (!zone["last_error"].is_null()) line("LAST ERROR", text(zone["last_error_at"]) + " " + text(zone["last_error"]));
+  if (zone["resign_failures"].get<unsigned>() > 0) line("re-sign failures", text(zone["resign_failures"]));
+  line("journal", text(zone["journal"]["versions"]) + " versions, " + text(zone["journal"]["bytes"]) +
+                      " bytes, from serial " + text(zone["journal"]["oldest_serial"]));
+  line("held", zone["held"].is_null() ? "no" : "YES: " + text(zone["held"]["reason"]));
+  if (zone.contains("primary")) {
+    const json& p = zone["primary"];
+    line("unsigned serial", text(p["unsigned_serial"]));
+    line("last refresh", text(p["last_check"]) + ": " + text(p["last_outcome"]));
+    line("primary last answered", text(p["last_success"]));
+    line("next refresh", text(p["next_check"]));
+    if (p.contains("past_soa_expire_seconds"))
+      line("PAST SOA EXPIRE by", text(p["past_soa_expire_seconds"]) + " s (still serving the last good version)");
+  }
+}
+
+}  // namespace
+
+int run_control(const std::string& command, const std::vector<std::string>& args) {
+  std::vector<std::string> positional, flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--", 0) == 0) {
+      flags.push_back(args[i]);
+      if ((args[i] == "--socket" || args[i] == "--config") && i + 1 < args.size()) flags.push_back(args[++i]);
+    } else {
+      positional.push_back(args[i]);
+    }
+  }
+  Options options(flags, {"socket", "config"}, {"json"});
+  const bool as_json = options.has("json");
+
+  http::verb method = http::verb::get;
+  std::string target;
+  if (command == "status" && positional.empty()) {
+    target = "/status";
+  } else if (command == "reload" && positional.empty()) {
+    method = http::verb::post;
+    target = "/reload";
+  } else if (command == "zone" && positional.size() == 1 && positional[0] == "list") {
+    target = "/zones";
+  } else if (command == "zone" && positional.size() == 2 && positional[0] == "show") {
+    target = "/zones/" + positional[1];
+  } else if (command == "zone" && positional.size() == 2) {
+    method = http::verb::post;
+    target = "/zones/" + positional[1] + "/" + positional[0];
+  } else {
+    throw UsageError("expected: status | reload | zone list | zone show ZONE | "
+                     "zone resign|retransfer|notify|release|discard ZONE");
+  }
+  Reply reply = call(control_socket(options), method, target);
+  if (reply.status != 200) {
+    std::cerr << "error: " << (reply.body.is_object() ? text(reply.body["error"]) : text(reply.body)) << "\n";
+    return 1;
+  }
+  if (as_json) {
+    std::cout << reply.body.dump(2) << "\n";
+  } else if (target == "/status") {
+    std::cout << "wiresignd up since " << text(reply.body["started"]) << " (" << text(reply.body["uptime_seconds"])
+              << " s), " << reply.body["zones"].size() << " zones\n";
+    print_zone_table(reply.body["zones"]);
+  } else if (target == "/zones") {
+    print_zone_table(reply.body);
+  } else if (method == http::verb::get) {
+    print_zone(reply.body);
+  } else {
+    std::cout << (reply.body.contains("zone") ? text(reply.body["zone"]) + ": " : "") << text(reply.body["result"])
+              << "\n";
+  }
+  return 0;
+}
+
+}  // namespace wiresign::cli

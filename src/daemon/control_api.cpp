@@ -1,0 +1,249 @@
+// Control API routes, the zone state as JSON, and the metrics.
+#include "daemon/control_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "dns/name.h"
+
+namespace wiresign::daemon {
+namespace {
+
+using nlohmann::json;
+
+ControlResponse error(unsigned status, const std::string& message) {
+  return {status, "application/json", json{{"error", message}}.dump()};
+}
+
+// Times as the operator reads them, and as scripts compute with them.
+json when(std::time_t t) {
+  if (t <= 0) return nullptr;
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return text;
+}
+
+std::string label(const std::string& zone) { return "{zone=\"" + zone + "\"}"; }
+
+}  // namespace
+
+ControlApi::ControlApi(const conf::Config& config, ZoneLoader& loader,
+                       const std::vector<std::unique_ptr<ZoneFollower>>& followers, std::function<void()> reload,
+                       xfr::LogSink log)
+    : config_(config),
+      loader_(loader),
+      followers_(followers),
+      reload_(std::move(reload)),
+      log_(std::move(log)),
+      started_(std::time(nullptr)) {}
+
+const ZoneFollower* ControlApi::follower_for(const conf::ZoneConfig& zone) const {
+  for (const auto& follower : followers_)
+    if (follower->zone().name == zone.name) return follower.get();
+  return nullptr;
+}
+
+std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now) const {
+  SigningStatus signing = loader_.status(zone);
+  json out;
+  out["zone"] = zone.name;
+  out["policy"] = zone.policy;
+  out["source"] = zone.file.empty() ? json(zone.primaries) : json(zone.file);
+  out["signed_serial"] = signing.signed_serial ? json(*signing.signed_serial) : json(nullptr);
+  out["input_serial"] = signing.signed_serial ? json(signing.input_serial) : json(nullptr);
+  out["records"] = signing.records;
+  out["earliest_expiration"] = when(signing.earliest_expiration.value_or(0));
+  out["earliest_expiration_unix"] = signing.earliest_expiration ? json(*signing.earliest_expiration) : json(nullptr);
+  out["next_resign"] = when(signing.next_resign);
+  out["resign_failures"] = signing.resign_failures;
+  out["last_signed"] = when(signing.last_signed);
+  out["last_signing_seconds"] = signing.last_duration_s;
+  out["last_rrsigs_made"] = signing.last_rrsigs_made;
+  out["last_rrsigs_kept"] = signing.last_rrsigs_kept;
+  out["last_error"] = signing.last_error.empty() ? json(nullptr) : json(signing.last_error);
+  out["last_error_at"] = when(signing.last_error_at);
+  out["journal"] = {{"versions", signing.journal_versions},
+                    {"bytes", signing.journal_bytes},
+                    {"oldest_serial", signing.journal_oldest_serial ? json(*signing.journal_oldest_serial) : json(nullptr)}};
+  out["held"] = signing.held ? json{{"reason", signing.held_reason}} : json(nullptr);
+  if (const ZoneFollower* follower = follower_for(zone)) {
+    RefreshStatus refresh = follower->status();
+    json primary;
+    primary["unsigned_serial"] = refresh.unsigned_serial ? json(*refresh.unsigned_serial) : json(nullptr);
+    primary["last_check"] = when(refresh.last_check);
+    primary["last_outcome"] = refresh.last_outcome;
+    primary["last_success"] = when(refresh.last_success);
+    primary["next_check"] = when(refresh.next_check);
+    primary["failures_in_a_row"] = refresh.failures;
+    primary["reachable"] = refresh.last_check != 0 && refresh.failures == 0;
+    primary["soa_refresh_retry_expire"] = {refresh.refresh_s, refresh.retry_s, refresh.expire_s};
+    if (refresh.last_success && now - refresh.last_success > static_cast<std::time_t>(refresh.expire_s))
+      primary["past_soa_expire_seconds"] = now - refresh.last_success - refresh.expire_s;
+    out["primary"] = primary;
+  }
+  return out.dump();
+}
+
+ControlResponse ControlApi::handle(const ControlRequest& request) {
+  const std::time_t now = std::time(nullptr);
+  const std::string& target = request.target;
+  if (target == "/metrics") {
+    if (request.method != "GET") return error(405, "use GET for /metrics");
+    return {200, "text/plain; version=0.0.4", metrics(now)};
+  }
+  if (request.metrics_only) return error(404, "this port serves /metrics only");
+
+  if (target == "/status" && request.method == "GET") {
+    json zones = json::array();
+    for (const auto& zone : config_.zones) zones.push_back(json::parse(zone_json(zone, now)));
+    return {200, "application/json",
+            json{{"started", when(started_)}, {"uptime_seconds", now - started_}, {"zones", zones}}.dump()};
+  }
+  if (target == "/zones" && request.method == "GET") {
+    json zones = json::array();
+    for (const auto& zone : config_.zones) zones.push_back(json::parse(zone_json(zone, now)));
+    return {200, "application/json", zones.dump()};
+  }
+  if (target == "/reload" && request.method == "POST") {
+    log_("reload asked over the control API");
+    reload_();
+    return {200, "application/json", json{{"result", "file zones re-read, primaries checked"}}.dump()};
+  }
+  if (target.rfind("/zones/", 0) == 0) {
+    std::string rest = target.substr(7);
+    std::string action;
+    if (auto slash = rest.find('/'); slash != std::string::npos) {
+      action = rest.substr(slash + 1);
+      rest.resize(slash);
+    }
+    const conf::ZoneConfig* zone = nullptr;
+    try {
+      zone = config_.find_zone(rest);
+    } catch (const std::exception&) {
+    }
+    if (!zone) return error(404, "zone " + rest + " is not configured here (wiresign zone list shows the zones)");
+    if (action.empty()) {
+      if (request.method != "GET") return error(405, "use GET to show a zone");
+      return {200, "application/json", zone_json(*zone, now)};
+    }
+    if (request.method != "POST") return error(405, "use POST for " + action);
+    bool done = false;
+    std::string result, refusal;
+    if (action == "resign") {
+      done = loader_.request_resign(*zone);
+      result = "re-sign started; a new serial follows";
+      refusal = "nothing is in service yet to re-sign";
+    } else if (action == "retransfer") {
+      if (auto* follower = const_cast<ZoneFollower*>(follower_for(*zone))) {
+        follower->retransfer();
+        done = true;
+      }
+      result = "full transfer from the primary started";
+      refusal = "the zone is read from a file, not transferred";
+    } else if (action == "notify") {
+      done = loader_.renotify(*zone);
+      result = "NOTIFY sent again to the notify targets";
+      refusal = "no notify targets configured, or nothing in service";
+    } else if (action == "release") {
+      done = loader_.request_release(*zone);
+      result = "the held input will be published";
+      refusal = "no input is held for this zone";
+    } else if (action == "discard") {
+      done = loader_.discard_held(*zone);
+      result = "the held input was discarded";
+      refusal = "no input is held for this zone";
+    } else {
+      return error(404, "unknown action " + action + " (resign, retransfer, notify, release, discard)");
+    }
+    if (!done) return error(409, zone->name + ": " + refusal);
+    return {200, "application/json", json{{"zone", zone->name}, {"result", result}}.dump()};
+  }
+  return error(404, "no such resource: " + request.method + " " + target);
+}
+
+std::string ControlApi::metrics(std::time_t now) const {
+  std::ostringstream out;
+  struct Metric {
+    const char* name;
+    const char* type;
+    const char* help;
+  };
+  auto header = [&](const Metric& m) {
+    out << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
+  };
+  std::vector<std::pair<const conf::ZoneConfig*, SigningStatus>> signing;
+  for (const auto& zone : config_.zones) signing.emplace_back(&zone, loader_.status(zone));
+
+  auto per_zone = [&](const Metric& m, const std::function<std::optional<double>(const conf::ZoneConfig&,
+                                                                                const SigningStatus&)>& value) {
+    header(m);
+    for (const auto& [zone, status] : signing)
+      if (auto v = value(*zone, status)) out << m.name << label(zone->name) << " " << std::fixed << *v << "\n";
+  };
+  out.precision(3);
+  per_zone({"wiresign_zone_signed_serial", "gauge", "SOA serial of the signed version in service"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> {
+             if (!s.signed_serial) return std::nullopt;
+             return *s.signed_serial;
+           });
+  per_zone({"wiresign_zone_rrsig_earliest_expiration_timestamp_seconds", "gauge",
+            "earliest RRSIG expiration of the version in service (Unix time)"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> {
+             if (!s.earliest_expiration) return std::nullopt;
+             return static_cast<double>(*s.earliest_expiration);
+           });
+  per_zone({"wiresign_zone_next_resign_timestamp_seconds", "gauge", "when the zone is re-signed next (Unix time)"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> {
+             if (!s.next_resign) return std::nullopt;
+             return static_cast<double>(s.next_resign);
+           });
+  per_zone({"wiresign_zone_resign_failures", "gauge", "failed re-sign attempts in a row"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return s.resign_failures; });
+  per_zone({"wiresign_zone_held", "gauge", "1 when an input is held back by the sanity limits"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return s.held ? 1 : 0; });
+  per_zone({"wiresign_zone_publications_total", "counter", "signed versions published since start"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return static_cast<double>(s.publications); });
+  per_zone({"wiresign_zone_rrsigs_made_total", "counter", "RRSIGs made (not kept from the version before) since start"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return static_cast<double>(s.rrsigs_made); });
+  per_zone({"wiresign_zone_last_signing_duration_seconds", "gauge", "time the last publication took"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> {
+             if (!s.last_signed) return std::nullopt;
+             return s.last_duration_s;
+           });
+  per_zone({"wiresign_zone_signing_error", "gauge", "1 when the last signing attempt failed"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return s.last_error.empty() ? 0 : 1; });
+  per_zone({"wiresign_zone_journal_versions", "gauge", "versions in the journal (IXFR out)"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return static_cast<double>(s.journal_versions); });
+
+  std::vector<std::pair<const conf::ZoneConfig*, RefreshStatus>> refresh;
+  for (const auto& zone : config_.zones)
+    if (const ZoneFollower* follower = follower_for(zone)) refresh.emplace_back(&zone, follower->status());
+  auto per_followed = [&](const Metric& m, const std::function<std::optional<double>(const RefreshStatus&)>& value) {
+    header(m);
+    for (const auto& [zone, status] : refresh)
+      if (auto v = value(status)) out << m.name << label(zone->name) << " " << std::fixed << *v << "\n";
+  };
+  per_followed({"wiresign_zone_unsigned_serial", "gauge", "SOA serial last transferred from the primary"},
+               [](const RefreshStatus& r) -> std::optional<double> {
+                 if (!r.unsigned_serial) return std::nullopt;
+                 return *r.unsigned_serial;
+               });
+  per_followed({"wiresign_zone_seconds_since_refresh", "gauge", "seconds since a primary last answered"},
+               [now](const RefreshStatus& r) -> std::optional<double> {
+                 if (!r.last_success) return std::nullopt;
+                 return static_cast<double>(now - r.last_success);
+               });
+  per_followed({"wiresign_zone_past_soa_expire_seconds", "gauge",
+                "seconds past the SOA expire time without a primary (served from the last good version)"},
+               [now](const RefreshStatus& r) -> std::optional<double> {
+                 if (!r.last_success) return std::nullopt;
+                 auto silent = now - r.last_success;
+                 return silent > static_cast<std::time_t>(r.expire_s) ? static_cast<double>(silent - r.expire_s) : 0.0;
+               });
+  per_followed({"wiresign_zone_refresh_failures", "gauge", "failed refresh checks in a row"},
+               [](const RefreshStatus& r) -> std::optional<double> { return r.failures; });
+  return out.str();
+}
+
+}  // namespace wiresign::daemon

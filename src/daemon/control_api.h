@@ -1,0 +1,42 @@
+// What the control API answers (routes, JSON, Prometheus metrics), apart
+// from how it is carried (control_server.h):
+//   GET  /status                      the daemon and a line per zone
+//   GET  /zones, /zones/ZONE          a zone's signing and refresh state
+//   POST /zones/ZONE/ACTION           resign, retransfer, notify, release, discard
+//   POST /reload                      as SIGHUP: re-read file zones, check primaries
+//   GET  /metrics                     Prometheus text format
+#pragma once
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "daemon/control_server.h"
+#include "daemon/zone_follower.h"
+#include "daemon/zone_loader.h"
+
+namespace wiresign::daemon {
+
+class ControlApi {
+ public:
+  ControlApi(const conf::Config& config, ZoneLoader& loader, const std::vector<std::unique_ptr<ZoneFollower>>& followers,
+             std::function<void()> reload, xfr::LogSink log);
+
+  ControlResponse handle(const ControlRequest& request);
+  std::string metrics(std::time_t now) const;
+
+ private:
+  const ZoneFollower* follower_for(const conf::ZoneConfig& zone) const;
+  std::string zone_json(const conf::ZoneConfig& zone, std::time_t now) const;
+
+  const conf::Config& config_;
+  ZoneLoader& loader_;
+  const std::vector<std::unique_ptr<ZoneFollower>>& followers_;
+  std::function<void()> reload_;
+  xfr::LogSink log_;
+  std::time_t started_;
+};
+
+}  // namespace wiresign::daemon

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# The control API and metrics of a running wiresignd (a file zone, and a
+# zone followed from a real NSD primary), driven by the `wiresign` command:
+#  - status / zone list / zone show report the real state (serials equal what
+#    dig gets from the daemon); errors name the zone and exit non-zero
+#  - zone resign publishes a new serial; zone retransfer makes a full
+#    transfer; zone notify sends NOTIFY again; a held input is shown with its
+#    reason and zone release publishes it; reload re-reads file zones
+#  - /metrics over HTTP: the earliest RRSIG expiration equals the minimum
+#    over the RRSIGs of an AXFR, the serial gauge equals the served serial
+#  - the control socket is owner-only; the TCP control port needs the token
+# Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
+command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
+signer_port=$((20000 + RANDOM % 10000))
+primary_port=$((30000 + RANDOM % 10000))
+metrics_port=$((40000 + RANDOM % 10000))
+control_port=$((50000 + RANDOM % 10000))
+notify_port=$((signer_port + 1))
+
+python3 "$SRC/tools/gen_zone.py" example.test. 300 > "$TMP/example.test.zone"
+sed 's/example\.test\./follow.test./' "$SRC/examples/example.test.zone" > "$TMP/follow.test.zone"
+(umask 077 && echo "s3cret-token-for-tests" > "$TMP/token")
+cat > "$TMP/nsd.conf" <<NSD
+server:
+  ip-address: 127.0.0.1@$primary_port
+  zonesdir: "$TMP"
+  pidfile: "$TMP/nsd.pid"
+  database: ""
+  zonelistfile: "$TMP/zone.list"
+  xfrdfile: "$TMP/xfrd.state"
+  xfrdir: "$TMP"
+  logfile: "$TMP/nsd.log"
+  username: ""
+  chroot: ""
+remote-control:
+  control-enable: no
+zone:
+  name: follow.test
+  zonefile: follow.test.zone
+  provide-xfr: 127.0.0.1 NOKEY
+NSD
+cat > "$TMP/wiresign.yaml" <<YAML
+server:
+  listen: ["127.0.0.1:$signer_port"]
+  state-dir: $TMP/state
+  control-tcp: "127.0.0.1:$control_port"
+  control-token-file: $TMP/token
+  metrics: "127.0.0.1:$metrics_port"
+keystores:
+  - {name: local, backend: files, directory: $TMP/keys}
+policies:
+  - name: default
+    keystore: local
+    algorithm: ecdsap256sha256
+    denial: {type: nsec3, iterations: 0, salt-length: 0, opt-out: false}
+    serial: increment
+zones:
+  - name: example.test
+    policy: default
+    file: $TMP/example.test.zone
+    allow-transfer: ["127.0.0.1"]
+    notify: ["127.0.0.1:$notify_port"]
+  - name: follow.test
+    policy: default
+    primaries: ["127.0.0.1:$primary_port"]
+    allow-transfer: ["127.0.0.1"]
+YAML
+
+nsd -d -c "$TMP/nsd.conf" > "$TMP/nsd.out" 2>&1 &
+nsd_pid=$!
+"$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon.log" 2>&1 &
+daemon=$!
+stop_all() {
+  kill "$daemon" "$nsd_pid" 2>/dev/null || true
+  wait "$daemon" "$nsd_pid" 2>/dev/null || true
+}
+trap 'stop_all; _cleanup' EXIT
+ws() { bounded "$WIRESIGN" "$@" --config "$TMP/wiresign.yaml"; }
+dig_() { bounded dig -p "$signer_port" +time=2 +tries=1 "$@"; }
+serial_of() { dig_ +short @127.0.0.1 "$1" SOA | awk '{print $3}'; }
+wait_log() {
+  for _ in $(seq 1 300); do
+    grep -q -E "$1" "$TMP/daemon.log" && return 0
+    sleep 0.1
+  done
+  echo "no log line matching: $1" >&2
+  return 1
+}
+
+check "both zones are served" wait_log "follow.test.: signed serial"
+wait_log "example.test.: signed serial" || true
+check "the control socket is owner-only (0600)" test "$(stat -c %a "$TMP/state/control.sock")" = 600
+
+ws status > "$TMP/status.txt"
+[[ -n ${VERBOSE:-} ]] && cat "$TMP/status.txt"
+check "status lists both zones as ok" \
+  bash -c "grep -q '^example.test\..* ok$' '$TMP/status.txt' && grep -q '^follow.test\..* ok$' '$TMP/status.txt'"
+ws zone list --json > "$TMP/zones.json"
+s1=$(serial_of example.test)
+check "zone list --json has the serials the daemon serves" python3 - "$TMP/zones.json" "$s1" "$(serial_of follow.test)" <<'PY'
+import json, sys
+zones = {z["zone"]: z for z in json.load(open(sys.argv[1]))}
+assert zones["example.test."]["signed_serial"] == int(sys.argv[2]), zones["example.test."]
+assert zones["follow.test."]["signed_serial"] == int(sys.argv[3]), zones["follow.test."]
+assert zones["follow.test."]["primary"]["unsigned_serial"] == 2026112301
+assert zones["follow.test."]["primary"]["reachable"] is True
+PY
+ws zone show example.test > "$TMP/show.txt"
+check "zone show says until when signatures are valid and the next re-sign" \
+  bash -c "grep -q '^signatures valid until: *20' '$TMP/show.txt' && grep -q '^next re-sign: *20' '$TMP/show.txt'"
+if ws zone show nosuch.test > /dev/null 2> "$TMP/err.txt"; then
+  fail "zone show of an unknown zone succeeded"
+else
+  check "an unknown zone is named in the error" grep -q "zone nosuch.test is not configured here" "$TMP/err.txt"
+fi
+
+# Actions.
+ws zone resign example.test > "$TMP/resign.txt"
+check "zone resign answers" grep -q "example.test.: re-sign started" "$TMP/resign.txt"
+check "zone resign publishes a new serial" wait_serial $((s1 + 1))
+notifies=$(grep -c "example.test.: NOTIFY for serial $((s1 + 1))" "$TMP/daemon.log" || true)
+ws zone notify example.test > /dev/null
+check "zone notify sends NOTIFY again" \
+  bash -c "for i in \$(seq 1 50); do [[ \$(grep -c 'example.test.: NOTIFY for serial $((s1 + 1))' '$TMP/daemon.log') -gt $notifies ]] && exit 0; sleep 0.1; done; exit 1"
+ws zone retransfer follow.test > /dev/null
+check "zone retransfer makes a full transfer from the primary" wait_log "follow.test.: AXFR from 127.0.0.1:$primary_port \(retransfer asked\)"
+if ws zone release example.test > /dev/null 2> "$TMP/err.txt"; then
+  fail "release without a held input succeeded"
+else
+  check "release without a held input says so" grep -q "no input is held" "$TMP/err.txt"
+fi
+
+# A held input is shown with its reason and released by command.
+python3 "$SRC/tools/gen_zone.py" example.test. 20 > "$TMP/example.test.zone"
+sed -i -E 's/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 5 /' "$TMP/example.test.zone"
+check "the shrunken input is held" wait_log "example.test.: HELD"
+ws zone show example.test > "$TMP/show-held.txt"
+check "zone show says it is held and why" grep -q "^held: *YES: removes [0-9]*% of the names" "$TMP/show-held.txt"
+check "status shows HELD" bash -c "'$WIRESIGN' status --config '$TMP/wiresign.yaml' | grep -q '^example.test\..*HELD'"
+ws zone release example.test > /dev/null
+check "zone release publishes it (input serial 5, policy increment: 6)" wait_serial 6
+
+# Metrics over HTTP agree with what the daemon serves.
+bounded curl -s "http://127.0.0.1:$metrics_port/metrics" > "$TMP/metrics.txt"
+dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr.txt"
+check "metrics: signed serial and earliest RRSIG expiration match the AXFR" \
+  python3 - "$TMP/metrics.txt" "$TMP/axfr.txt" 6 <<'PY'
+import calendar, sys, time
+metrics = {}
+for line in open(sys.argv[1]):
+    if line.startswith("#") or not line.strip():
+        continue
+    name, value = line.rsplit(" ", 1)
+    metrics[name] = float(value)
+zone = '{zone="example.test."}'
+assert metrics["wiresign_zone_signed_serial" + zone] == int(sys.argv[3]), metrics
+expirations = []
+for line in open(sys.argv[2]):
+    fields = line.split()
+    if len(fields) > 8 and not line.startswith(";") and fields[3] == "RRSIG":
+        expirations.append(calendar.timegm(time.strptime(fields[8], "%Y%m%d%H%M%S")))
+assert expirations, "no RRSIGs in the AXFR"
+got = metrics["wiresign_zone_rrsig_earliest_expiration_timestamp_seconds" + zone]
+assert got == min(expirations), (got, min(expirations))
+assert metrics["wiresign_zone_held" + zone] == 0
+assert metrics['wiresign_zone_past_soa_expire_seconds{zone="follow.test."}'] == 0
+PY
+check "the TCP control port refuses a request without the token" \
+  test "$(bounded curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$control_port/status")" = 401
+check "and answers with it" \
+  test "$(bounded curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret-token-for-tests' "http://127.0.0.1:$control_port/status")" = 200
+check "the metrics port serves only /metrics" \
+  test "$(bounded curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/status")" = 404
+
+echo "ctl-reload IN A 192.0.2.99" >> "$TMP/example.test.zone"
+sed -i -E 's/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 6 /' "$TMP/example.test.zone"
+ws reload > /dev/null
+check "reload re-reads the file zone" wait_serial 7
+check "the reload is logged" grep -q "reload asked over the control API" "$TMP/daemon.log"
+
+finish
