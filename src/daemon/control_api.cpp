@@ -30,12 +30,14 @@ std::string label(const std::string& zone) { return "{zone=\"" + zone + "\"}"; }
 
 ControlApi::ControlApi(const conf::Config& config, ZoneLoader& loader,
                        const std::vector<std::unique_ptr<ZoneFollower>>& followers, std::function<void()> reload,
-                       xfr::LogSink log)
+                       xfr::LogSink log, const xfr::TransferCounters* counters, const NotifySender* notifier)
     : config_(config),
       loader_(loader),
       followers_(followers),
       reload_(std::move(reload)),
       log_(std::move(log)),
+      counters_(counters),
+      notifier_(notifier),
       started_(std::time(nullptr)) {}
 
 const ZoneFollower* ControlApi::follower_for(const conf::ZoneConfig& zone) const {
@@ -198,6 +200,13 @@ std::string ControlApi::metrics(std::time_t now) const {
              if (!s.next_resign) return std::nullopt;
              return static_cast<double>(s.next_resign);
            });
+  per_zone({"wiresign_zone_signature_refresh_seconds", "gauge",
+            "the policy's refresh: signatures are renewed this long before they expire"},
+           [this](const conf::ZoneConfig& zone, auto&) -> std::optional<double> {
+             const conf::PolicyConfig* policy = config_.find_policy(zone.policy);
+             if (!policy) return std::nullopt;
+             return policy->signatures.refresh_s;
+           });
   per_zone({"wiresign_zone_resign_failures", "gauge", "failed re-sign attempts in a row"},
            [](auto&, const SigningStatus& s) -> std::optional<double> { return s.resign_failures; });
   per_zone({"wiresign_zone_held", "gauge", "1 when an input is held back by the sanity limits"},
@@ -215,6 +224,19 @@ std::string ControlApi::metrics(std::time_t now) const {
            [](auto&, const SigningStatus& s) -> std::optional<double> { return s.last_error.empty() ? 0 : 1; });
   per_zone({"wiresign_zone_journal_versions", "gauge", "versions in the journal (IXFR out)"},
            [](auto&, const SigningStatus& s) -> std::optional<double> { return static_cast<double>(s.journal_versions); });
+  if (notifier_)
+    per_zone({"wiresign_zone_notify_pending", "gauge", "NOTIFYs to secondaries not answered yet"},
+             [this](const conf::ZoneConfig& zone, auto&) -> std::optional<double> {
+               return static_cast<double>(notifier_->pending(zone.name));
+             });
+  if (counters_) {
+    header({"wiresign_zone_transfers_total", "counter", "zone transfers by direction, type and outcome"});
+    for (const auto& [key, count] : counters_->snapshot()) {
+      const auto& [zone, direction, type, outcome] = key;
+      out << "wiresign_zone_transfers_total{zone=\"" << zone << "\",direction=\"" << direction << "\",type=\""
+          << type << "\",outcome=\"" << outcome << "\"} " << count << "\n";
+    }
+  }
 
   std::vector<std::pair<const conf::ZoneConfig*, RefreshStatus>> refresh;
   for (const auto& zone : config_.zones)
@@ -240,6 +262,11 @@ std::string ControlApi::metrics(std::time_t now) const {
                  if (!r.last_success) return std::nullopt;
                  auto silent = now - r.last_success;
                  return silent > static_cast<std::time_t>(r.expire_s) ? static_cast<double>(silent - r.expire_s) : 0.0;
+               });
+  per_followed({"wiresign_zone_soa_refresh_seconds", "gauge", "the primary's SOA refresh interval"},
+               [](const RefreshStatus& r) -> std::optional<double> {
+                 if (!r.refresh_s) return std::nullopt;
+                 return r.refresh_s;
                });
   per_followed({"wiresign_zone_refresh_failures", "gauge", "failed refresh checks in a row"},
                [](const RefreshStatus& r) -> std::optional<double> { return r.failures; });

@@ -14,6 +14,8 @@
 
 #include "conf/config.h"
 #include "daemon/control_server.h"
+#include "daemon/notify_sender.h"
+#include "xfr/transfer_counters.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
 
@@ -21,8 +23,10 @@ namespace wiresign::daemon {
 
 class ControlApi {
  public:
+  // `counters` and `notifier` (may be null) feed the transfer and NOTIFY metrics.
   ControlApi(const conf::Config& config, ZoneLoader& loader, const std::vector<std::unique_ptr<ZoneFollower>>& followers,
-             std::function<void()> reload, xfr::LogSink log);
+             std::function<void()> reload, xfr::LogSink log, const xfr::TransferCounters* counters = nullptr,
+             const NotifySender* notifier = nullptr);
 
   ControlResponse handle(const ControlRequest& request);
   std::string metrics(std::time_t now) const;
@@ -36,6 +40,8 @@ class ControlApi {
   const std::vector<std::unique_ptr<ZoneFollower>>& followers_;
   std::function<void()> reload_;
   xfr::LogSink log_;
+  const xfr::TransferCounters* counters_;
+  const NotifySender* notifier_;
   std::time_t started_;
 };
 

@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   // What was published before a restart is served again at once, unsigned
   // and unchanged: same serial, same signatures, IXFR from the journal.
   for (const auto& zone : config.zones) loader.restore_saved_version(zone);
+  xfr::TransferCounters transfers;  // outlives the followers that count into it
   std::vector<std::unique_ptr<daemon::ZoneFollower>> followers;
   // RFC 1996 §3.10: only listed sources may trigger a check; with a
   // primary-tsig, only NOTIFYs signed with that key.
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
     return xfr::rcode::notauth;
   };
   try {
-    xfr::Server server(io, listen, zones, log_line, on_notify);
+    xfr::Server server(io, listen, zones, log_line, on_notify, &transfers);
     // File zones: signed now, again on SIGHUP, and whenever their file changes.
     daemon::FileWatcher watcher(config.zones, loader);
     watcher.reload_all();
@@ -146,12 +147,12 @@ int main(int argc, char** argv) {
       }
     } join_resigner{stopping, resigner};
     for (const auto& zone : config.zones)
-      if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get()));
+      if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get(), &transfers));
     auto reload = [&] {
       watcher.reload_all();
       for (auto& follower : followers) follower->notify();
     };
-    daemon::ControlApi api(config, loader, followers, reload, log_line);
+    daemon::ControlApi api(config, loader, followers, reload, log_line, &transfers, &notifier);
     std::string token;
     if (!config.server.control_token_file.empty()) {
       auto text = daemon::read_file(config.server.control_token_file);

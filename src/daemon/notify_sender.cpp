@@ -24,6 +24,13 @@ NotifySender::~NotifySender() {
   thread_.join();
 }
 
+size_t NotifySender::pending(const std::string& zone) const {
+  std::lock_guard lock(mutex_);
+  size_t count = 0;
+  for (const auto& [key, pending] : pending_) count += pending.zone == zone;
+  return count;
+}
+
 void NotifySender::announce(const std::string& zone, uint32_t serial, const std::vector<conf::SocketAddress>& targets) {
   {
     std::lock_guard lock(mutex_);

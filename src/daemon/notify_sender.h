@@ -24,6 +24,8 @@ class NotifySender {
 
   // Queues NOTIFY for `zone` (presentation form) at `serial` to each target.
   void announce(const std::string& zone, uint32_t serial, const std::vector<conf::SocketAddress>& targets);
+  // NOTIFYs for `zone` not answered yet.
+  size_t pending(const std::string& zone) const;
 
  private:
   struct Pending {
@@ -37,7 +39,7 @@ class NotifySender {
   bool send_one(const Pending& pending);
 
   xfr::LogSink log_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<std::string, Pending> pending_;  // key: zone + target
   bool stopping_ = false;

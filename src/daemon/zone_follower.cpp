@@ -40,8 +40,8 @@ std::vector<xfr::Record> read_saved_records(const std::string& path, const std::
 }  // namespace
 
 ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader,
-                           xfr::LogSink log, const StateDir* state)
-    : zone_(zone), loader_(loader), state_(state), log_(std::move(log)), last_success_(std::chrono::steady_clock::now()) {
+                           xfr::LogSink log, const StateDir* state, xfr::TransferCounters* counters)
+    : zone_(zone), loader_(loader), state_(state), counters_(counters), log_(std::move(log)), last_success_(std::chrono::steady_clock::now()) {
   for (const auto& text : zone.primaries)
     if (auto address = conf::parse_socket_address(text, 53)) primaries_.push_back(*address);
   if (!zone.primary_tsig.empty())
@@ -118,6 +118,7 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
     // cannot give them, or they do not apply cleanly to what we hold.
     try {
       xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_.front());
+      if (counters_) counters_->count(zone_.name, "in", "IXFR", answer.full ? "full" : "incremental");
       if (answer.full) {
         how = "IXFR from " + primary + " (answered with the full zone)";
         return std::move(answer.records);
@@ -135,11 +136,19 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
       log_(zone_.name + ": IXFR from " + primary + " says we are up to date, but its SOA has serial " +
            std::to_string(serial) + "; falling back to AXFR");
     } catch (const std::exception& e) {
+      if (counters_) counters_->count(zone_.name, "in", "IXFR", "failed");
       log_(zone_.name + ": IXFR failed: " + e.what() + "; falling back to AXFR");
     }
   }
   how = "AXFR from " + primary;
-  return xfr::transfer_zone(request);
+  try {
+    auto records = xfr::transfer_zone(request);
+    if (counters_) counters_->count(zone_.name, "in", "AXFR", "full");
+    return records;
+  } catch (const std::exception&) {
+    if (counters_) counters_->count(zone_.name, "in", "AXFR", "failed");
+    throw;
+  }
 }
 
 uint32_t ZoneFollower::refresh_once() {

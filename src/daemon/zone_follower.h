@@ -17,6 +17,7 @@
 #include "daemon/state_dir.h"
 #include "daemon/zone_loader.h"
 #include "xfr/inbound.h"
+#include "xfr/transfer_counters.h"
 #include "xfr/tsig.h"
 
 namespace wiresign::daemon {
@@ -36,8 +37,9 @@ class ZoneFollower {
  public:
   // With a state dir, the last good unsigned version saved there is signed and
   // served at once, before the primary is asked.
+  // `counters` (may be null) counts the transfers in.
   ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader, xfr::LogSink log,
-               const StateDir* state = nullptr);
+               const StateDir* state = nullptr, xfr::TransferCounters* counters = nullptr);
   ~ZoneFollower();
   ZoneFollower(const ZoneFollower&) = delete;
   ZoneFollower& operator=(const ZoneFollower&) = delete;
@@ -60,6 +62,7 @@ class ZoneFollower {
   conf::ZoneConfig zone_;
   ZoneLoader& loader_;
   const StateDir* state_;
+  xfr::TransferCounters* counters_;
   xfr::LogSink log_;
   std::optional<xfr::TsigKey> tsig_;
   std::vector<conf::SocketAddress> primaries_;

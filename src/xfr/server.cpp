@@ -77,8 +77,8 @@ std::shared_ptr<const ServedZone> ZoneTable::find(std::string_view qname) const 
 }
 
 Server::Server(asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log,
-               NotifyHandler on_notify)
-    : zones_(zones), log_(std::move(log)), on_notify_(std::move(on_notify)) {
+               NotifyHandler on_notify, TransferCounters* counters)
+    : zones_(zones), log_(std::move(log)), on_notify_(std::move(on_notify)), counters_(counters) {
   for (const auto& address : listen) {
     try {
       auto ip = asio::ip::make_address(address.ip);
@@ -135,6 +135,7 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
   }
   if (!address_allowed(source, served->allow_transfer)) {
     log_(qname + ": " + kind + " from " + source + " refused: not in allow-transfer");
+    if (counters_) counters_->count(served->zone->origin().to_text(), "out", kind, "refused");
     return {build_message(error_answer(query, rcode::refused))};
   }
   auto now = static_cast<uint64_t>(std::time(nullptr));
@@ -143,6 +144,7 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
     std::vector<TsigKey> keys{*served->transfer_tsig};
     TsigVerification check = tsig_verify(request, keys, now);
     if (check.outcome != TsigVerification::Outcome::ok) {
+      if (counters_) counters_->count(served->zone->origin().to_text(), "out", kind, "refused");
       log_(qname + ": " + kind + " from " + source + " refused: " + check.describe() + "; transfer-tsig " +
            dns::to_text(served->transfer_tsig->name) + " required");
       return {build_message(error_answer(query, rcode::notauth))};
@@ -159,6 +161,11 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
       options.request_mac = tsig_sign(messages[i], *served->transfer_tsig, options);
     }
   }
+  if (counters_)
+    counters_->count(served->zone->origin().to_text(), "out", kind,
+                     what.rfind("incremental", 0) == 0 ? "incremental"
+                     : what.rfind("up to date", 0) == 0 ? "up_to_date"
+                                                         : "full");
   log_(qname + ": " + kind + " to " + source + ": serial " + std::to_string(served->zone->serial()) + ", " + what +
        " in " + std::to_string(messages.size()) + " messages" + (served->transfer_tsig ? ", TSIG-signed" : ""));
   return messages;

@@ -18,6 +18,7 @@
 #include "xfr/message.h"
 #include "xfr/journal.h"
 #include "xfr/signed_zone.h"
+#include "xfr/transfer_counters.h"
 #include "xfr/tsig.h"
 
 namespace wiresign::xfr {
@@ -54,8 +55,9 @@ class Server {
  public:
   // Binds every listen address over UDP and TCP; throws std::runtime_error
   // naming the address when one cannot be bound.
+  // `counters` (may be null) counts the transfers it answers.
   Server(boost::asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log,
-         NotifyHandler on_notify = {});
+         NotifyHandler on_notify = {}, TransferCounters* counters = nullptr);
 
  private:
   boost::asio::awaitable<void> serve_udp(std::shared_ptr<boost::asio::ip::udp::socket> socket);
@@ -67,6 +69,7 @@ class Server {
   ZoneTable& zones_;
   LogSink log_;
   NotifyHandler on_notify_;
+  TransferCounters* counters_;
 };
 
 }  // namespace wiresign::xfr

@@ -145,8 +145,8 @@ ws zone release example.test > /dev/null
 check "zone release publishes it (input serial 5, policy increment: 6)" wait_serial 6
 
 # Metrics over HTTP agree with what the daemon serves.
-bounded curl -s "http://127.0.0.1:$metrics_port/metrics" > "$TMP/metrics.txt"
 dig_ @127.0.0.1 example.test AXFR > "$TMP/axfr.txt"
+bounded curl -s "http://127.0.0.1:$metrics_port/metrics" > "$TMP/metrics.txt"
 check "metrics: signed serial and earliest RRSIG expiration match the AXFR" \
   python3 - "$TMP/metrics.txt" "$TMP/axfr.txt" 6 <<'PY'
 import calendar, sys, time
@@ -168,6 +168,16 @@ got = metrics["wiresign_zone_rrsig_earliest_expiration_timestamp_seconds" + zone
 assert got == min(expirations), (got, min(expirations))
 assert metrics["wiresign_zone_held" + zone] == 0
 assert metrics['wiresign_zone_past_soa_expire_seconds{zone="follow.test."}'] == 0
+assert metrics['wiresign_zone_transfers_total{zone="example.test.",direction="out",type="AXFR",outcome="full"}'] >= 1
+assert metrics['wiresign_zone_transfers_total{zone="follow.test.",direction="in",type="AXFR",outcome="full"}'] >= 1
+assert "wiresign_zone_notify_pending" + zone in metrics
+PY
+check "every metric the shipped alert rules use is exported" python3 - "$TMP/metrics.txt" "$SRC/packaging/prometheus/wiresign-alerts.yml" <<'PY'
+import re, sys
+exported = {line.split("{")[0].split(" ")[0] for line in open(sys.argv[1]) if not line.startswith("#")}
+used = set(re.findall(r"wiresign_[a-z_]+", open(sys.argv[2]).read())) - {"wiresign_alerts"}
+missing = used - exported
+assert not missing, missing
 PY
 check "the TCP control port refuses a request without the token" \
   test "$(bounded curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$control_port/status")" = 401
