@@ -10,5 +10,7 @@ int run_sign(const std::vector<std::string>& args);
 int run_keys(const std::vector<std::string>& args);
 // status, reload, zone ...: the running daemon's control API.
 int run_control(const std::string& command, const std::vector<std::string>& args);
+// policy check FILE: the configuration lint, without a daemon.
+int run_policy_check(const std::vector<std::string>& args);
 
 }  // namespace wiresign::cli

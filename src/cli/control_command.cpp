@@ -120,6 +120,15 @@ void print_zone(const json& zone) {
 
 }  // namespace
 
+int run_policy_check(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0].rfind("--", 0) == 0) throw UsageError("expected: policy check FILE");
+  // The same reading and checks wiresignd does at start: every problem with file:line.
+  conf::Config config = conf::load_config(args[0]);
+  std::cout << args[0] << ": OK (" << config.zones.size() << " zones, " << config.policies.size() << " policies, "
+            << config.keystores.size() << " keystores)\n";
+  return 0;
+}
+
 int run_control(const std::string& command, const std::vector<std::string>& args) {
   std::vector<std::string> positional, flags;
   for (size_t i = 0; i < args.size(); ++i) {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "conf/config.h"
 #include "keystore/keystore.h"
 
 namespace {
@@ -14,6 +15,7 @@ constexpr const char* kUsage =
     "       wiresign keys ds|list --origin ZONE [--keys DIR | --config FILE --policy NAME] ...\n"
     "       wiresign status | reload [--json] [--config FILE | --socket PATH]\n"
     "       wiresign zone list | show ZONE | resign|retransfer|notify|release|discard ZONE [--json] ...\n"
+    "       wiresign policy check FILE\n"
     "       wiresign COMMAND --help\n";
 }
 
@@ -30,10 +32,15 @@ int main(int argc, char** argv) {
     if (command == "sign") return cli::run_sign(rest);
     if (command == "keys") return cli::run_keys(rest);
     if (command == "status" || command == "reload" || command == "zone") return cli::run_control(command, rest);
+    if (command == "policy" && !rest.empty() && rest[0] == "check")
+      return cli::run_policy_check({rest.begin() + 1, rest.end()});
     throw cli::UsageError("unknown command '" + command + "'");
   } catch (const cli::UsageError& e) {
     std::cerr << "wiresign " << command << ": " << e.what() << "\n" << kUsage;
     return 2;
+  } catch (const conf::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
   } catch (const keystore::KeystoreError& e) {
     std::cerr << "error: keystore: " << e.what() << "\n";
     return 1;

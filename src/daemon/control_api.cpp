@@ -28,23 +28,14 @@ std::string label(const std::string& zone) { return "{zone=\"" + zone + "\"}"; }
 
 }  // namespace
 
-ControlApi::ControlApi(const conf::Config& config, ZoneLoader& loader,
-                       const std::vector<std::unique_ptr<ZoneFollower>>& followers, std::function<void()> reload,
-                       xfr::LogSink log, const xfr::TransferCounters* counters, const NotifySender* notifier)
-    : config_(config),
+ControlApi::ControlApi(ZoneSet& zones, ZoneLoader& loader, xfr::LogSink log, const xfr::TransferCounters* counters,
+                       const NotifySender* notifier)
+    : zones_(zones),
       loader_(loader),
-      followers_(followers),
-      reload_(std::move(reload)),
       log_(std::move(log)),
       counters_(counters),
       notifier_(notifier),
       started_(std::time(nullptr)) {}
-
-const ZoneFollower* ControlApi::follower_for(const conf::ZoneConfig& zone) const {
-  for (const auto& follower : followers_)
-    if (follower->zone().name == zone.name) return follower.get();
-  return nullptr;
-}
 
 std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now) const {
   SigningStatus signing = loader_.status(zone);
@@ -69,8 +60,8 @@ std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now)
                     {"bytes", signing.journal_bytes},
                     {"oldest_serial", signing.journal_oldest_serial ? json(*signing.journal_oldest_serial) : json(nullptr)}};
   out["held"] = signing.held ? json{{"reason", signing.held_reason}} : json(nullptr);
-  if (const ZoneFollower* follower = follower_for(zone)) {
-    RefreshStatus refresh = follower->status();
+  if (std::optional<RefreshStatus> followed = zones_.refresh_status(zone.name)) {
+    const RefreshStatus& refresh = *followed;
     json primary;
     primary["unsigned_serial"] = refresh.unsigned_serial ? json(*refresh.unsigned_serial) : json(nullptr);
     primary["last_check"] = when(refresh.last_check);
@@ -95,22 +86,26 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
     return {200, "text/plain; version=0.0.4", metrics(now)};
   }
   if (request.metrics_only) return error(404, "this port serves /metrics only");
+  const conf::Config& config = zones_.config();
 
   if (target == "/status" && request.method == "GET") {
     json zones = json::array();
-    for (const auto& zone : config_.zones) zones.push_back(json::parse(zone_json(zone, now)));
+    for (const auto& zone : config.zones) zones.push_back(json::parse(zone_json(zone, now)));
     return {200, "application/json",
             json{{"started", when(started_)}, {"uptime_seconds", now - started_}, {"zones", zones}}.dump()};
   }
   if (target == "/zones" && request.method == "GET") {
     json zones = json::array();
-    for (const auto& zone : config_.zones) zones.push_back(json::parse(zone_json(zone, now)));
+    for (const auto& zone : config.zones) zones.push_back(json::parse(zone_json(zone, now)));
     return {200, "application/json", zones.dump()};
   }
   if (target == "/reload" && request.method == "POST") {
     log_("reload asked over the control API");
-    reload_();
-    return {200, "application/json", json{{"result", "file zones re-read, primaries checked"}}.dump()};
+    try {
+      return {200, "application/json", json{{"result", zones_.reload()}}.dump()};
+    } catch (const conf::ConfigError& e) {
+      return error(400, std::string("the configuration was not reloaded; nothing changed: ") + e.what());
+    }
   }
   if (target.rfind("/zones/", 0) == 0) {
     std::string rest = target.substr(7);
@@ -121,7 +116,7 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
     }
     const conf::ZoneConfig* zone = nullptr;
     try {
-      zone = config_.find_zone(rest);
+      zone = config.find_zone(rest);
     } catch (const std::exception&) {
     }
     if (!zone) return error(404, "zone " + rest + " is not configured here (wiresign zone list shows the zones)");
@@ -137,10 +132,7 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
       result = "re-sign started; a new serial follows";
       refusal = "nothing is in service yet to re-sign";
     } else if (action == "retransfer") {
-      if (auto* follower = const_cast<ZoneFollower*>(follower_for(*zone))) {
-        follower->retransfer();
-        done = true;
-      }
+      done = zones_.retransfer(zone->name);
       result = "full transfer from the primary started";
       refusal = "the zone is read from a file, not transferred";
     } else if (action == "notify") {
@@ -174,8 +166,9 @@ std::string ControlApi::metrics(std::time_t now) const {
   auto header = [&](const Metric& m) {
     out << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
   };
+  const conf::Config& config = zones_.config();
   std::vector<std::pair<const conf::ZoneConfig*, SigningStatus>> signing;
-  for (const auto& zone : config_.zones) signing.emplace_back(&zone, loader_.status(zone));
+  for (const auto& zone : config.zones) signing.emplace_back(&zone, loader_.status(zone));
 
   auto per_zone = [&](const Metric& m, const std::function<std::optional<double>(const conf::ZoneConfig&,
                                                                                 const SigningStatus&)>& value) {
@@ -202,8 +195,8 @@ std::string ControlApi::metrics(std::time_t now) const {
            });
   per_zone({"wiresign_zone_signature_refresh_seconds", "gauge",
             "the policy's refresh: signatures are renewed this long before they expire"},
-           [this](const conf::ZoneConfig& zone, auto&) -> std::optional<double> {
-             const conf::PolicyConfig* policy = config_.find_policy(zone.policy);
+           [&config](const conf::ZoneConfig& zone, auto&) -> std::optional<double> {
+             const conf::PolicyConfig* policy = config.find_policy(zone.policy);
              if (!policy) return std::nullopt;
              return policy->signatures.refresh_s;
            });
@@ -239,8 +232,8 @@ std::string ControlApi::metrics(std::time_t now) const {
   }
 
   std::vector<std::pair<const conf::ZoneConfig*, RefreshStatus>> refresh;
-  for (const auto& zone : config_.zones)
-    if (const ZoneFollower* follower = follower_for(zone)) refresh.emplace_back(&zone, follower->status());
+  for (const auto& zone : config.zones)
+    if (auto status = zones_.refresh_status(zone.name)) refresh.emplace_back(&zone, *status);
   auto per_followed = [&](const Metric& m, const std::function<std::optional<double>(const RefreshStatus&)>& value) {
     header(m);
     for (const auto& [zone, status] : refresh)

@@ -3,7 +3,8 @@
 //   GET  /status                      the daemon and a line per zone
 //   GET  /zones, /zones/ZONE          a zone's signing and refresh state
 //   POST /zones/ZONE/ACTION           resign, retransfer, notify, release, discard
-//   POST /reload                      as SIGHUP: re-read file zones, check primaries
+//   POST /reload                      as SIGHUP: re-read the config (zones added,
+//                                     changed, removed live), file zones, primaries
 //   GET  /metrics                     Prometheus text format
 #pragma once
 #include <ctime>
@@ -17,6 +18,7 @@
 #include "daemon/notify_sender.h"
 #include "xfr/transfer_counters.h"
 #include "daemon/zone_follower.h"
+#include "daemon/zone_set.h"
 #include "daemon/zone_loader.h"
 
 namespace wiresign::daemon {
@@ -24,21 +26,17 @@ namespace wiresign::daemon {
 class ControlApi {
  public:
   // `counters` and `notifier` (may be null) feed the transfer and NOTIFY metrics.
-  ControlApi(const conf::Config& config, ZoneLoader& loader, const std::vector<std::unique_ptr<ZoneFollower>>& followers,
-             std::function<void()> reload, xfr::LogSink log, const xfr::TransferCounters* counters = nullptr,
+  ControlApi(ZoneSet& zones, ZoneLoader& loader, xfr::LogSink log, const xfr::TransferCounters* counters = nullptr,
              const NotifySender* notifier = nullptr);
 
   ControlResponse handle(const ControlRequest& request);
   std::string metrics(std::time_t now) const;
 
  private:
-  const ZoneFollower* follower_for(const conf::ZoneConfig& zone) const;
   std::string zone_json(const conf::ZoneConfig& zone, std::time_t now) const;
 
-  const conf::Config& config_;
+  ZoneSet& zones_;
   ZoneLoader& loader_;
-  const std::vector<std::unique_ptr<ZoneFollower>>& followers_;
-  std::function<void()> reload_;
   xfr::LogSink log_;
   const xfr::TransferCounters* counters_;
   const NotifySender* notifier_;

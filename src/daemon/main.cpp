@@ -20,6 +20,7 @@
 #include "daemon/file_watcher.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
+#include "daemon/zone_set.h"
 #include "dns/name.h"
 #include "xfr/acl.h"
 #include "xfr/server.h"
@@ -57,13 +58,14 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
-  conf::Config config;
+  auto loaded = std::make_unique<conf::Config>();
   try {
-    config = conf::load_config(config_path);
+    *loaded = conf::load_config(config_path);
   } catch (const conf::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 1;
   }
+  const conf::Config& config = *loaded;
   if (check_only) {
     std::cout << config_path << ": configuration OK (" << config.zones.size() << " zones, "
               << config.policies.size() << " policies, " << config.keystores.size() << " keystores)\n";
@@ -97,43 +99,26 @@ int main(int argc, char** argv) {
   // and unchanged: same serial, same signatures, IXFR from the journal.
   for (const auto& zone : config.zones) loader.restore_saved_version(zone);
   xfr::TransferCounters transfers;  // outlives the followers that count into it
-  std::vector<std::unique_ptr<daemon::ZoneFollower>> followers;
+  daemon::ZoneSet zone_set(std::move(loaded), loader, state.get(), &transfers, log_line);
   // RFC 1996 §3.10: only listed sources may trigger a check; with a
   // primary-tsig, only NOTIFYs signed with that key.
   auto on_notify = [&](const xfr::Message& notify, std::span<const uint8_t> wire, const std::string& source) {
-    const std::string zone_name = dns::to_text(notify.questions[0].name);
-    for (auto& follower : followers) {
-      const conf::ZoneConfig& zone = follower->zone();
-      if (dns::canonical_compare(dns::Name::from_text(zone.name).wire(), notify.questions[0].name) != 0) continue;
-      if (!xfr::address_allowed(source, xfr::parse_acl(zone.allow_notify))) {
-        log_line(zone.name + ": NOTIFY from " + source + " refused: not in allow-notify");
-        return xfr::rcode::refused;
-      }
-      if (!zone.primary_tsig.empty()) {
-        const conf::TsigKeyConfig* key = config.find_tsig_key(zone.primary_tsig);
-        std::vector<xfr::TsigKey> keys{*xfr::make_tsig_key(key->name, key->algorithm, key->secret)};
-        auto check = xfr::tsig_verify(wire, keys, static_cast<uint64_t>(std::time(nullptr)));
-        if (check.outcome != xfr::TsigVerification::Outcome::ok) {
-          log_line(zone.name + ": NOTIFY from " + source + " refused: " + check.describe());
-          return xfr::rcode::notauth;
-        }
-      }
-      log_line(zone.name + ": NOTIFY from " + source + "; checking the primary");
-      follower->notify();
-      return xfr::rcode::noerror;
-    }
-    log_line(zone_name + ": NOTIFY from " + source + " refused: not a zone followed here");
-    return xfr::rcode::notauth;
+    return zone_set.on_notify(notify, wire, source);
   };
   try {
     xfr::Server server(io, listen, zones, log_line, on_notify, &transfers);
-    // File zones: signed now, again on SIGHUP, and whenever their file changes.
-    daemon::FileWatcher watcher(config.zones, loader);
-    watcher.reload_all();
-    // Re-signing before signatures run out, and releasing held inputs.
-    std::atomic<bool> stopping = false;
+    // Re-signing before signatures run out, releasing held inputs, and
+    // SIGHUP reloads: on their own thread, never the one serving DNS.
+    std::atomic<bool> stopping = false, reload_requested = false;
     std::thread resigner([&] {
       while (!stopping) {
+        if (reload_requested.exchange(false)) {
+          try {
+            zone_set.reload();
+          } catch (const conf::ConfigError& e) {
+            log_line(std::string("reload refused, the configuration in effect stays: ") + e.what());
+          }
+        }
         loader.run_due_work(std::time(nullptr));
         for (int i = 0; i < 10 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -146,13 +131,10 @@ int main(int argc, char** argv) {
         thread.join();
       }
     } join_resigner{stopping, resigner};
-    for (const auto& zone : config.zones)
-      if (zone.file.empty()) followers.push_back(std::make_unique<daemon::ZoneFollower>(zone, config, loader, log_line, state.get(), &transfers));
-    auto reload = [&] {
-      watcher.reload_all();
-      for (auto& follower : followers) follower->notify();
-    };
-    daemon::ControlApi api(config, loader, followers, reload, log_line, &transfers, &notifier);
+    // File zones: signed now, again on reload, and whenever their file
+    // changes; the other zones followed from their primaries.
+    zone_set.start();
+    daemon::ControlApi api(zone_set, loader, log_line, &transfers, &notifier);
     std::string token;
     if (!config.server.control_token_file.empty()) {
       auto text = daemon::read_file(config.server.control_token_file);
@@ -169,8 +151,8 @@ int main(int argc, char** argv) {
         [&](const boost::system::error_code& error, int signal) {
           if (error) return;
           if (signal == SIGHUP) {
-            log_line("SIGHUP: re-signing file zones, checking primaries");
-            reload();
+            log_line("SIGHUP: reloading the configuration, re-reading file zones, checking primaries");
+            reload_requested = true;
             signals.async_wait(on_signal);
           } else {
             log_line(std::string("stopping on ") + strsignal(signal));

@@ -140,11 +140,24 @@ void check_before_publishing(const xfr::SignedZone& signed_zone,
 
 ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier,
                        const StateDir* state)
-    : config_(config), zones_(zones), log_(std::move(log)), notifier_(notifier), state_dir_(state) {}
+    : config_(&config), zones_(zones), log_(std::move(log)), notifier_(notifier), state_dir_(state) {}
+
+void ZoneLoader::set_config(const conf::Config& config) {
+  std::lock_guard lock(mutex_);
+  config_ = &config;
+  keystores_.clear();  // a keystore's settings may have changed under the same name
+}
+
+void ZoneLoader::forget(const conf::ZoneConfig& zone) {
+  std::lock_guard lock(mutex_);
+  states_.erase(zone.name);
+  zones_.remove(dns::Name::from_text(zone.name).wire());
+  log_(zone.name + ": removed from the configuration; no longer served (its state dir files stay)");
+}
 
 keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
   auto& slot = keystores_[policy.keystore];
-  if (!slot) slot = keystore::open_keystore(*config_.find_keystore(policy.keystore));
+  if (!slot) slot = keystore::open_keystore(*config_->find_keystore(policy.keystore));
   return *slot;
 }
 
@@ -309,7 +322,12 @@ std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {
 }
 
 void ZoneLoader::run_due_work(std::time_t now) {
-  for (const auto& zone : config_.zones) {
+  const conf::Config* config;
+  {
+    std::lock_guard lock(mutex_);
+    config = config_;
+  }
+  for (const auto& zone : config->zones) {
     std::optional<uint32_t> due;
     {
       std::lock_guard lock(mutex_);
@@ -372,7 +390,9 @@ void ZoneLoader::publish(const conf::ZoneConfig& zone, ZoneState& state, SignedV
   served.journal = journal;
   served.allow_transfer = xfr::parse_acl(zone.allow_transfer);
   if (!zone.transfer_tsig.empty()) {
-    const conf::TsigKeyConfig* key = config_.find_tsig_key(zone.transfer_tsig);
+    const conf::TsigKeyConfig* key = config_->find_tsig_key(zone.transfer_tsig);
+    // Never serve a zone openly that is meant to need a key.
+    if (!key) throw std::runtime_error("transfer-tsig key " + zone.transfer_tsig + " is no longer configured");
     served.transfer_tsig = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
   }
   zones_.publish(version.zone->origin().wire(), std::move(served));
@@ -383,8 +403,9 @@ void ZoneLoader::publish(const conf::ZoneConfig& zone, ZoneState& state, SignedV
 // Re-signing is due when the earliest signature comes within the policy's
 // refresh time of its expiration (DESIGN.md promise 2).
 void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now) {
-  const conf::PolicyConfig& policy_config = *config_.find_policy(zone.policy);
-  policy::SigningPolicy policy = policy::policy_from_config(policy_config);
+  const conf::PolicyConfig* policy_config = config_->find_policy(zone.policy);
+  if (!policy_config) return;  // the zone is being reconfigured
+  policy::SigningPolicy policy = policy::policy_from_config(*policy_config);
   std::optional<uint32_t> earliest = earliest_expiration(*state.version->zone);
   if (!earliest) {
     state.resign_at = 0;
@@ -402,7 +423,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
   ZoneState& state = states_[zone.name];
   const std::time_t now = std::time(nullptr);
   try {
-    const conf::PolicyConfig& policy_config = *config_.find_policy(zone.policy);
+    const conf::PolicyConfig* found = config_->find_policy(zone.policy);
+    if (!found) throw std::runtime_error("policy \"" + zone.policy + "\" is no longer configured");
+    const conf::PolicyConfig& policy_config = *found;
     keystore::Keystore& store = keystore_for(policy_config);
     signer::SignOptions options;
     options.policy = policy::policy_from_config(policy_config);

@@ -52,6 +52,13 @@ class ZoneLoader {
   ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier = nullptr,
              const StateDir* state = nullptr);
 
+  // A reloaded configuration: later signings use its policies and keystores
+  // (`config` must outlive the loader; the daemon keeps every version).
+  void set_config(const conf::Config& config);
+  // A zone removed from the configuration: its state is dropped and it is
+  // no longer served. Files in the state dir stay.
+  void forget(const conf::ZoneConfig& zone);
+
   // Serves the signed version and journal saved in the state dir, without
   // signing; returns whether there was one.
   bool restore_saved_version(const conf::ZoneConfig& zone);
@@ -109,7 +116,7 @@ class ZoneLoader {
   void hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial, const std::string& source,
             const std::string& why);
 
-  const conf::Config& config_;
+  const conf::Config* config_;
   xfr::ZoneTable& zones_;
   xfr::LogSink log_;
   NotifySender* notifier_;

@@ -65,6 +65,11 @@ void ZoneTable::publish(const std::string& origin_wire, ServedZone zone) {
   zones_[origin_wire] = std::move(shared);
 }
 
+void ZoneTable::remove(const std::string& origin_wire) {
+  std::lock_guard lock(mutex_);
+  zones_.erase(origin_wire);
+}
+
 std::shared_ptr<const ServedZone> ZoneTable::find(std::string_view qname) const {
   std::string name(qname);
   dns::lowercase_name(name.data(), name.size());

@@ -36,6 +36,8 @@ struct ServedZone {
 class ZoneTable {
  public:
   void publish(const std::string& origin_wire, ServedZone zone);
+  // Stops serving a zone (removed from the configuration).
+  void remove(const std::string& origin_wire);
   // The zone at or above `qname` with the longest match, or null.
   std::shared_ptr<const ServedZone> find(std::string_view qname) const;
 

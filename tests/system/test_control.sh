@@ -9,6 +9,8 @@
 #  - /metrics over HTTP: the earliest RRSIG expiration equals the minimum
 #    over the RRSIGs of an AXFR, the serial gauge equals the served serial
 #  - the control socket is owner-only; the TCP control port needs the token
+#  - reload adds and removes zones live while another zone answers every
+#    query; a bad config is refused with file:line and changes nothing
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -191,5 +193,52 @@ sed -i -E 's/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 6 /' "$TMP/example.test.zone"
 ws reload > /dev/null
 check "reload re-reads the file zone" wait_serial 7
 check "the reload is logged" grep -q "reload asked over the control API" "$TMP/daemon.log"
+
+# Live reconfiguration: a zone added, then one removed, while the other keeps
+# answering every query (a query every 50 ms throughout).
+check "policy check accepts the config" bounded "$WIRESIGN" policy check "$TMP/wiresign.yaml"
+sed 's/example\.test\./added.test./' "$SRC/examples/example.test.zone" > "$TMP/added.test.zone"
+cp "$TMP/wiresign.yaml" "$TMP/wiresign.yaml.orig"
+cat >> "$TMP/wiresign.yaml" <<YAML
+  - name: added.test
+    policy: default
+    file: $TMP/added.test.zone
+    allow-transfer: ["127.0.0.1"]
+YAML
+( misses=0
+  for _ in $(seq 1 100); do
+    [[ $(dig -p "$signer_port" +time=1 +tries=1 +short @127.0.0.1 example.test SOA 2>/dev/null | awk '{print $3}') == 7 ]] ||
+      misses=$((misses + 1))
+    sleep 0.05
+  done
+  echo "$misses" > "$TMP/misses" ) &
+prober=$!
+ws reload > "$TMP/reload.txt"
+check "reload reports the added zone" grep -q "zones added: added.test." "$TMP/reload.txt"
+check "the added zone is served" \
+  bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 added.test SOA | grep -q 2026112302"
+python3 - "$TMP/wiresign.yaml" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+start = text.index("  - name: follow.test")
+end = text.index("  - name: added.test")
+open(sys.argv[1], "w").write(text[:start] + text[end:])
+PY
+ws reload > "$TMP/reload2.txt"
+check "reload reports the removed zone" grep -q "removed: follow.test." "$TMP/reload2.txt"
+check "the removed zone is no longer served (REFUSED)" \
+  bash -c "dig -p $signer_port +time=2 +tries=1 @127.0.0.1 follow.test SOA | grep -q 'status: REFUSED'"
+wait "$prober"
+check "example.test answered every query during both reloads ($(cat "$TMP/misses") misses)" test "$(cat "$TMP/misses")" = 0
+check "and kept its serial" test "$(serial_of example.test)" = 7
+echo "  - {name: broken.test, policy: nope, file: x}" >> "$TMP/wiresign.yaml"
+if ws reload > /dev/null 2> "$TMP/err.txt"; then
+  fail "a reload with a bad config succeeded"
+else
+  check "a bad config is refused with file:line, nothing changed" grep -q "wiresign.yaml:[0-9]*: .*\"nope\"" "$TMP/err.txt"
+fi
+check "policy check names the same problem" bash -c "! '$WIRESIGN' policy check '$TMP/wiresign.yaml' 2>&1 | grep -q OK"
+check "added.test is still served after the refused reload" \
+  bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 added.test SOA | grep -q 2026112302"
 
 finish
