@@ -78,6 +78,7 @@ void print_zone_table(const json& zones) {
   for (const auto& zone : zones) {
     std::string state = "ok";
     if (!zone["held"].is_null()) state = "HELD: " + text(zone["held"]["reason"]);
+    else if (zone["operator_hold"].get<bool>()) state = "on hold (operator)";
     else if (!zone["last_error"].is_null()) state = "ERROR: " + text(zone["last_error"]);
     else if (zone.contains("primary") && zone["primary"]["failures_in_a_row"].get<unsigned>() > 0)
       state = "primary failing: " + text(zone["primary"]["last_outcome"]);
@@ -107,6 +108,7 @@ void print_zone(const json& zone) {
   line("journal", text(zone["journal"]["versions"]) + " versions, " + text(zone["journal"]["bytes"]) +
                       " bytes, from serial " + text(zone["journal"]["oldest_serial"]));
   line("held", zone["held"].is_null() ? "no" : "YES: " + text(zone["held"]["reason"]));
+  if (zone["operator_hold"].get<bool>()) line("operator hold", "YES: new inputs are held until wiresign zone release");
   if (zone.contains("primary")) {
     const json& p = zone["primary"];
     line("unsigned serial", text(p["unsigned_serial"]));
@@ -158,7 +160,7 @@ int run_control(const std::string& command, const std::vector<std::string>& args
     target = "/zones/" + positional[1] + "/" + positional[0];
   } else {
     throw UsageError("expected: status | reload | zone list | zone show ZONE | "
-                     "zone resign|retransfer|notify|release|discard ZONE");
+                     "zone resign|retransfer|notify|hold|release|discard ZONE");
   }
   Reply reply = call(control_socket(options), method, target);
   if (reply.status != 200) {

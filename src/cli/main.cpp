@@ -14,7 +14,7 @@ constexpr const char* kUsage =
     "usage: wiresign sign --origin ZONE --input FILE --output FILE [--keys DIR | --config FILE --policy NAME] ...\n"
     "       wiresign keys ds|list --origin ZONE [--keys DIR | --config FILE --policy NAME] ...\n"
     "       wiresign status | reload [--json] [--config FILE | --socket PATH]\n"
-    "       wiresign zone list | show ZONE | resign|retransfer|notify|release|discard ZONE [--json] ...\n"
+    "       wiresign zone list | show ZONE | resign|retransfer|notify|hold|release|discard ZONE [--json] ...\n"
     "       wiresign policy check FILE\n"
     "       wiresign COMMAND --help\n";
 }

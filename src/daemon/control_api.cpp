@@ -60,6 +60,7 @@ std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now)
                     {"bytes", signing.journal_bytes},
                     {"oldest_serial", signing.journal_oldest_serial ? json(*signing.journal_oldest_serial) : json(nullptr)}};
   out["held"] = signing.held ? json{{"reason", signing.held_reason}} : json(nullptr);
+  out["operator_hold"] = signing.operator_hold;
   if (std::optional<RefreshStatus> followed = zones_.refresh_status(zone.name)) {
     const RefreshStatus& refresh = *followed;
     json primary;
@@ -139,16 +140,20 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
       done = loader_.renotify(*zone);
       result = "NOTIFY sent again to the notify targets";
       refusal = "no notify targets configured, or nothing in service";
+    } else if (action == "hold") {
+      done = loader_.request_hold(*zone);
+      result = "new inputs are held until `wiresign zone release`; re-signing goes on";
+      refusal = "holding needs a state dir";
     } else if (action == "release") {
       done = loader_.request_release(*zone);
-      result = "the held input will be published";
-      refusal = "no input is held for this zone";
+      result = "the hold ends; a held input (if any) will be published";
+      refusal = "nothing is held for this zone";
     } else if (action == "discard") {
       done = loader_.discard_held(*zone);
       result = "the held input was discarded";
       refusal = "no input is held for this zone";
     } else {
-      return error(404, "unknown action " + action + " (resign, retransfer, notify, release, discard)");
+      return error(404, "unknown action " + action + " (resign, retransfer, notify, hold, release, discard)");
     }
     if (!done) return error(409, zone->name + ": " + refusal);
     return {200, "application/json", json{{"zone", zone->name}, {"result", result}}.dump()};

@@ -2,7 +2,7 @@
 // from how it is carried (control_server.h):
 //   GET  /status                      the daemon and a line per zone
 //   GET  /zones, /zones/ZONE          a zone's signing and refresh state
-//   POST /zones/ZONE/ACTION           resign, retransfer, notify, release, discard
+//   POST /zones/ZONE/ACTION           resign, retransfer, notify, hold, release, discard
 //   POST /reload                      as SIGHUP: re-read the config (zones added,
 //                                     changed, removed live), file zones, primaries
 //   GET  /metrics                     Prometheus text format

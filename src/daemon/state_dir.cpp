@@ -112,6 +112,7 @@ std::string StateDir::file_for(const char* folder, const std::string& zone, cons
 std::string StateDir::unsigned_zone_path(const std::string& zone) const { return file_for("unsigned", zone, "zone"); }
 std::string StateDir::held_zone_path(const std::string& zone) const { return file_for("held", zone, "zone"); }
 std::string StateDir::release_path(const std::string& zone) const { return file_for("held", zone, "zone.release"); }
+std::string StateDir::operator_hold_path(const std::string& zone) const { return file_for("held", zone, "zone.hold"); }
 
 // signed/<zone>signed: magic, input serial, input names, digest length and
 // digest, zone length and the zone's wire records, magic again (a trailer,

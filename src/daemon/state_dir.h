@@ -50,6 +50,8 @@ class StateDir {
   // whose appearance releases it (the operator touches it).
   std::string held_zone_path(const std::string& zone) const;
   std::string release_path(const std::string& zone) const;
+  // Present while the operator holds every new input of the zone.
+  std::string operator_hold_path(const std::string& zone) const;
 
  private:
   std::string file_for(const char* folder, const std::string& zone, const char* suffix) const;

@@ -255,6 +255,7 @@ SigningStatus ZoneLoader::status(const conf::ZoneConfig& zone) const {
     }
   }
   if (state_dir_) {
+    out.operator_hold = ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0;
     std::string held = state_dir_->held_zone_path(zone.name);
     if (auto text = read_file_if_present(held)) {
       out.held = true;
@@ -277,8 +278,18 @@ bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
   return true;
 }
 
+bool ZoneLoader::request_hold(const conf::ZoneConfig& zone) {
+  if (!state_dir_) return false;  // the hold lives in the state dir, to survive restarts
+  write_file_atomically(state_dir_->operator_hold_path(zone.name), "held by the operator\n");
+  log_(zone.name + ": the operator holds new inputs; re-signing of the version in service goes on");
+  return true;
+}
+
 bool ZoneLoader::request_release(const conf::ZoneConfig& zone) {
-  if (!state_dir_ || ::access(state_dir_->held_zone_path(zone.name).c_str(), R_OK) != 0) return false;
+  if (!state_dir_) return false;
+  bool was_held = ::unlink(state_dir_->operator_hold_path(zone.name).c_str()) == 0;
+  if (was_held) log_(zone.name + ": the operator ended the hold of new inputs");
+  if (::access(state_dir_->held_zone_path(zone.name).c_str(), R_OK) != 0) return was_held;
   write_file_atomically(state_dir_->release_path(zone.name), "released by the operator\n");
   return true;
 }
@@ -475,6 +486,11 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       log_(zone.name + ": input from " + source + " is unchanged; still serving serial " +
            std::to_string(previous->serial()));
       return true;
+    }
+    if (reason == Reason::input && state_dir_ &&
+        ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0) {
+      hold(zone, unsigned_zone, version.input_serial, source, "arrived while the operator holds the zone (wiresign zone hold)");
+      return false;
     }
     if (reason == Reason::input && state.version && state.version->input_names > 0) {
       double old_names = static_cast<double>(state.version->input_names);

@@ -43,6 +43,7 @@ struct SigningStatus {
   std::optional<uint32_t> journal_oldest_serial;
   bool held = false;
   std::string held_reason;
+  bool operator_hold = false;       // `wiresign zone hold` in effect
 };
 
 class ZoneLoader {
@@ -85,7 +86,8 @@ class ZoneLoader {
   // Operator actions; each takes effect on the re-sign thread within a
   // second, never on the caller's. Return false when there is nothing to act on.
   bool request_resign(const conf::ZoneConfig& zone);   // re-sign the version in service now
-  bool request_release(const conf::ZoneConfig& zone);  // publish the held input
+  bool request_hold(const conf::ZoneConfig& zone);     // hold every new input until release
+  bool request_release(const conf::ZoneConfig& zone);  // end a hold; publish the held input
   bool discard_held(const conf::ZoneConfig& zone);     // drop the held input
   bool renotify(const conf::ZoneConfig& zone);         // NOTIFY the secondaries again
 

@@ -5,7 +5,8 @@
 #    dig gets from the daemon); errors name the zone and exit non-zero
 #  - zone resign publishes a new serial; zone retransfer makes a full
 #    transfer; zone notify sends NOTIFY again; a held input is shown with its
-#    reason and zone release publishes it; reload re-reads file zones
+#    reason and zone release publishes it; zone hold holds new inputs while
+#    re-signing goes on; reload re-reads file zones
 #  - /metrics over HTTP: the earliest RRSIG expiration equals the minimum
 #    over the RRSIGs of an AXFR, the serial gauge equals the served serial
 #  - the control socket is owner-only; the TCP control port needs the token
@@ -133,7 +134,7 @@ check "zone retransfer makes a full transfer from the primary" wait_log "follow.
 if ws zone release example.test > /dev/null 2> "$TMP/err.txt"; then
   fail "release without a held input succeeded"
 else
-  check "release without a held input says so" grep -q "no input is held" "$TMP/err.txt"
+  check "release without a held input says so" grep -q "nothing is held" "$TMP/err.txt"
 fi
 
 # A held input is shown with its reason and released by command.
@@ -240,5 +241,20 @@ fi
 check "policy check names the same problem" bash -c "! '$WIRESIGN' policy check '$TMP/wiresign.yaml' 2>&1 | grep -q OK"
 check "added.test is still served after the refused reload" \
   bash -c "dig -p $signer_port +time=2 +tries=1 +short @127.0.0.1 added.test SOA | grep -q 2026112302"
+cp "$TMP/wiresign.yaml.orig" "$TMP/wiresign.yaml"
+
+# An operator hold: new inputs wait, re-signing goes on, release publishes.
+ws zone hold example.test > /dev/null
+echo "held-host IN A 192.0.2.77" >> "$TMP/example.test.zone"
+sed -i -E 's/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 8 /' "$TMP/example.test.zone"
+check "a new input during an operator hold is held" wait_log "example.test.: HELD, not published: .*while the operator holds"
+check "status shows it" bash -c "'$WIRESIGN' status --config '$TMP/wiresign.yaml' | grep -q '^example.test\..*HELD'"
+check "the version in service stays (serial 7)" test "$(serial_of example.test)" = 7
+ws zone resign example.test > /dev/null
+check "re-signing goes on during the hold (serial 8, without the held change)" wait_serial 8
+check "the held change is not served" test -z "$(dig_ +short @127.0.0.1 held-host.example.test A)"
+ws zone release example.test > /dev/null
+check "release publishes the held input (serial 9)" wait_serial 9
+check "with the held change" test "$(dig_ +short @127.0.0.1 held-host.example.test A)" = 192.0.2.77
 
 finish
