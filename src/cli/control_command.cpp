@@ -155,12 +155,14 @@ int run_control(const std::string& command, const std::vector<std::string>& args
     target = "/zones";
   } else if (command == "zone" && positional.size() == 2 && positional[0] == "show") {
     target = "/zones/" + positional[1];
+  } else if (command == "key" && positional.size() == 2 && (positional[0] == "list" || positional[0] == "ds")) {
+    target = "/zones/" + positional[1] + "/keys";
   } else if (command == "zone" && positional.size() == 2) {
     method = http::verb::post;
     target = "/zones/" + positional[1] + "/" + positional[0];
   } else {
     throw UsageError("expected: status | reload | zone list | zone show ZONE | "
-                     "zone resign|retransfer|notify|hold|release|discard ZONE");
+                     "zone resign|retransfer|notify|hold|release|discard ZONE | key list|ds ZONE");
   }
   Reply reply = call(control_socket(options), method, target);
   if (reply.status != 200) {
@@ -175,6 +177,19 @@ int run_control(const std::string& command, const std::vector<std::string>& args
     print_zone_table(reply.body["zones"]);
   } else if (target == "/zones") {
     print_zone_table(reply.body);
+  } else if (command == "key" && positional[0] == "ds") {
+    // As a registrar takes them: the DS records of the KSKs, then their DNSKEYs.
+    for (const auto& key : reply.body["keys"])
+      if (key.contains("ds"))
+        for (const auto& ds : key["ds"]) std::cout << text(ds) << "\n";
+    for (const auto& key : reply.body["keys"])
+      if (key.contains("ds")) std::cout << text(key["dnskey"]) << "\n";
+  } else if (command == "key") {
+    std::cout << std::left << std::setw(8) << "TAG" << std::setw(12) << "ROLE" << std::setw(18) << "ALGORITHM"
+              << "DNSKEY TTL " << text(reply.body["dnskey_ttl"]) << "\n";
+    for (const auto& key : reply.body["keys"])
+      std::cout << std::left << std::setw(8) << text(key["key_tag"]) << std::setw(12) << text(key["role"])
+                << std::setw(18) << text(key["algorithm"]) << "\n";
   } else if (method == http::verb::get) {
     print_zone(reply.body);
   } else {

@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "       wiresign keys ds|list --origin ZONE [--keys DIR | --config FILE --policy NAME] ...\n"
     "       wiresign status | reload [--json] [--config FILE | --socket PATH]\n"
     "       wiresign zone list | show ZONE | resign|retransfer|notify|hold|release|discard ZONE [--json] ...\n"
+    "       wiresign key list|ds ZONE [--json] ...           (the keys the running daemon publishes)\n"
     "       wiresign policy check FILE\n"
     "       wiresign COMMAND --help\n";
 }
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "sign") return cli::run_sign(rest);
     if (command == "keys") return cli::run_keys(rest);
-    if (command == "status" || command == "reload" || command == "zone") return cli::run_control(command, rest);
+    if (command == "status" || command == "reload" || command == "zone" || command == "key")
+      return cli::run_control(command, rest);
     if (command == "policy" && !rest.empty() && rest[0] == "check")
       return cli::run_policy_check({rest.begin() + 1, rest.end()});
     throw cli::UsageError("unknown command '" + command + "'");

@@ -6,6 +6,9 @@
 #include <sstream>
 
 #include "dns/name.h"
+#include "dns/record.h"
+#include "dns/rr_type.h"
+#include "keystore/dnskey.h"
 
 namespace wiresign::daemon {
 namespace {
@@ -25,6 +28,34 @@ json when(std::time_t t) {
 }
 
 std::string label(const std::string& zone) { return "{zone=\"" + zone + "\"}"; }
+
+// The keys the version in service publishes (its DNSKEY RRset), with their
+// DNSKEY and DS records as a registrar takes them.
+json published_keys(const conf::ZoneConfig& zone, const xfr::SignedZone& served) {
+  json keys = json::array();
+  uint32_t ttl = 0;
+  for (const auto& rr : served.lookup(served.origin().wire(), dns::rr_type::DNSKEY, false)) {
+    if (rr.rdata.size() < 4) continue;
+    keystore::KeyInfo key;
+    key.zone = zone.name;
+    key.flags = dns::get_u16(rr.rdata.data());
+    key.role = key.flags & 1 ? keystore::KeyRole::ksk : keystore::KeyRole::zsk;
+    key.algorithm = static_cast<dns::Algorithm>(rr.rdata[3]);
+    key.public_key.assign(rr.rdata.begin() + 4, rr.rdata.end());
+    key.key_tag = keystore::compute_key_tag(rr.rdata);
+    ttl = rr.ttl;
+    json entry{{"key_tag", key.key_tag},
+               {"flags", key.flags},
+               {"role", key.flags & 1 ? "KSK (SEP)" : "ZSK"},
+               {"algorithm", std::string(dns::algorithm_name(key.algorithm))},
+               {"dnskey", keystore::dnskey_text(key, ttl)}};
+    if (key.flags & 1)
+      entry["ds"] = {keystore::ds_text(key, dns::DigestType::sha256, ttl),
+                     keystore::ds_text(key, dns::DigestType::sha384, ttl)};
+    keys.push_back(entry);
+  }
+  return json{{"zone", zone.name}, {"dnskey_ttl", ttl}, {"keys", keys}};
+}
 
 }  // namespace
 
@@ -124,6 +155,12 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
     if (action.empty()) {
       if (request.method != "GET") return error(405, "use GET to show a zone");
       return {200, "application/json", zone_json(*zone, now)};
+    }
+    if (action == "keys") {
+      if (request.method != "GET") return error(405, "use GET for keys");
+      auto served = loader_.served(*zone);
+      if (!served) return error(409, zone->name + ": nothing is in service yet, so no keys are published");
+      return {200, "application/json", published_keys(*zone, *served).dump()};
     }
     if (request.method != "POST") return error(405, "use POST for " + action);
     bool done = false;

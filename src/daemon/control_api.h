@@ -2,6 +2,7 @@
 // from how it is carried (control_server.h):
 //   GET  /status                      the daemon and a line per zone
 //   GET  /zones, /zones/ZONE          a zone's signing and refresh state
+//   GET  /zones/ZONE/keys             the published DNSKEYs, with DS for the KSKs
 //   POST /zones/ZONE/ACTION           resign, retransfer, notify, hold, release, discard
 //   POST /reload                      as SIGHUP: re-read the config (zones added,
 //                                     changed, removed live), file zones, primaries

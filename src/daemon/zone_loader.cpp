@@ -268,6 +268,12 @@ SigningStatus ZoneLoader::status(const conf::ZoneConfig& zone) const {
   return out;
 }
 
+std::shared_ptr<const xfr::SignedZone> ZoneLoader::served(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  return it != states_.end() && it->second.version ? it->second.version->zone : nullptr;
+}
+
 bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
   std::lock_guard lock(mutex_);
   auto it = states_.find(zone.name);

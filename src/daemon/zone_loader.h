@@ -82,6 +82,8 @@ class ZoneLoader {
   std::string describe_served(const conf::ZoneConfig& zone) const;
 
   SigningStatus status(const conf::ZoneConfig& zone) const;
+  // The signed version in service, or null.
+  std::shared_ptr<const xfr::SignedZone> served(const conf::ZoneConfig& zone) const;
 
   // Operator actions; each takes effect on the re-sign thread within a
   // second, never on the caller's. Return false when there is nothing to act on.

@@ -121,6 +121,16 @@ else
   check "an unknown zone is named in the error" grep -q "zone nosuch.test is not configured here" "$TMP/err.txt"
 fi
 
+# Keys as published, and DS for the registrar, checked with BIND's dnssec-dsfromkey.
+ws key list example.test > "$TMP/keys.txt"
+check "key list shows the KSK and the ZSK" \
+  bash -c "grep -q '^[0-9]* *KSK (SEP) *ecdsap256sha256' '$TMP/keys.txt' && grep -q '^[0-9]* *ZSK *ecdsap256sha256' '$TMP/keys.txt'"
+ws key ds example.test > "$TMP/ds.txt"
+grep ' DNSKEY ' "$TMP/ds.txt" > "$TMP/ksk.dnskey"
+bounded dnssec-dsfromkey -2 -f "$TMP/ksk.dnskey" example.test > "$TMP/ds.bind" 2>&1 || true
+check "key ds gives the DS BIND computes from the published KSK" \
+  bash -c "grep -q \"\$(awk '{print \$4, \$5, \$6, \$7}' '$TMP/ds.bind' | head -n1)\" '$TMP/ds.txt'"
+
 # Actions.
 ws zone resign example.test > "$TMP/resign.txt"
 check "zone resign answers" grep -q "example.test.: re-sign started" "$TMP/resign.txt"
