@@ -305,6 +305,7 @@ std::string ControlApi::metrics(std::time_t now) const {
                });
   per_followed({"wiresign_zone_refresh_failures", "gauge", "failed refresh checks in a row"},
                [](const RefreshStatus& r) -> std::optional<double> { return r.failures; });
+  out << loader_.keystore_metrics();
   return out.str();
 }
 

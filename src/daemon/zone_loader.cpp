@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "daemon/keystore_metrics.h"
 #include "daemon/previous_signatures.h"
 #include "dns/rr_type.h"
 #include "dns/zone_writer.h"
@@ -157,7 +158,9 @@ void ZoneLoader::forget(const conf::ZoneConfig& zone) {
 
 keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
   auto& slot = keystores_[policy.keystore];
-  if (!slot) slot = keystore::open_keystore(*config_->find_keystore(policy.keystore));
+  if (!slot)
+    slot = measured(keystore::open_keystore(*config_->find_keystore(policy.keystore)),
+                    keystore_metrics_.for_keystore(policy.keystore));
   return *slot;
 }
 

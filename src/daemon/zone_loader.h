@@ -16,6 +16,7 @@
 #include <string>
 
 #include "conf/config.h"
+#include "daemon/keystore_metrics.h"
 #include "daemon/notify_sender.h"
 #include "daemon/state_dir.h"
 #include "keystore/keystore.h"
@@ -82,6 +83,8 @@ class ZoneLoader {
   std::string describe_served(const conf::ZoneConfig& zone) const;
 
   SigningStatus status(const conf::ZoneConfig& zone) const;
+  // Signature latency and errors per keystore, in Prometheus text.
+  std::string keystore_metrics() const { return keystore_metrics_.render(); }
   // The signed version in service, or null.
   std::shared_ptr<const xfr::SignedZone> served(const conf::ZoneConfig& zone) const;
 
@@ -126,6 +129,7 @@ class ZoneLoader {
   NotifySender* notifier_;
   const StateDir* state_dir_;
   std::map<std::string, std::unique_ptr<keystore::Keystore>> keystores_;
+  KeystoreMetrics keystore_metrics_;
   std::map<std::string, ZoneState> states_;
   // Zones are signed one at a time (each signing uses every core), and the
   // keystore cache and zone states are shared by the followers' threads.

@@ -184,6 +184,11 @@ assert metrics['wiresign_zone_past_soa_expire_seconds{zone="follow.test."}'] == 
 assert metrics['wiresign_zone_transfers_total{zone="example.test.",direction="out",type="AXFR",outcome="full"}'] >= 1
 assert metrics['wiresign_zone_transfers_total{zone="follow.test.",direction="in",type="AXFR",outcome="full"}'] >= 1
 assert "wiresign_zone_notify_pending" + zone in metrics
+# Every RRSIG made went through the keystore, timed: the counts agree.
+made = sum(v for k, v in metrics.items() if k.startswith("wiresign_zone_rrsigs_made_total"))
+assert metrics['wiresign_keystore_sign_seconds_count{keystore="local"}'] == made, (made, metrics)
+assert metrics['wiresign_keystore_sign_seconds_bucket{keystore="local",le="+Inf"}'] == made
+assert metrics['wiresign_keystore_errors_total{keystore="local"}'] == 0
 PY
 check "every metric the shipped alert rules use is exported" python3 - "$TMP/metrics.txt" "$SRC/packaging/prometheus/wiresign-alerts.yml" <<'PY'
 import re, sys
