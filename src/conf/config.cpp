@@ -109,7 +109,18 @@ void for_each_entry(ConfigReader& reader, const YAML::Node& section, std::string
 
 void read_server(ConfigReader& reader, const YAML::Node& node) {
   Fields fields(reader.problems, node, "server");
-  fields.allow_only({"listen", "state-dir", "control", "control-tcp", "control-token-file", "metrics"});
+  fields.allow_only({"listen", "state-dir", "control", "control-tcp", "control-token-file", "metrics",
+                     "tcp-idle-timeout", "tcp-io-timeout", "max-tcp-clients"});
+  for (auto [key, slot] : {std::pair{"tcp-idle-timeout", &reader.config.server.tcp_idle_timeout_s},
+                           std::pair{"tcp-io-timeout", &reader.config.server.tcp_io_timeout_s}}) {
+    if (auto seconds = fields.duration(key)) {
+      if (*seconds == 0)
+        fields.problem(*fields.find(key), std::string(key) + " must be more than 0");
+      else
+        *slot = *seconds;
+    }
+  }
+  if (auto clients = fields.number("max-tcp-clients", 1, 100000)) reader.config.server.max_tcp_clients = *clients;
   reader.config.server.where = reader.problems.where(node);
   if (auto listen = fields.strings("listen")) {
     for (const auto& [text, at] : *listen) {

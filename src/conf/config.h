@@ -93,6 +93,9 @@ struct ServerConfig {
   std::string control_tcp;         // optional loopback "127.0.0.1:8953" for the control API
   std::string control_token_file;  // the bearer token control-tcp clients must send
   std::string metrics;             // optional loopback "127.0.0.1:9153" for /metrics
+  uint32_t tcp_idle_timeout_s = 10;  // a TCP client idle this long between requests is closed
+  uint32_t tcp_io_timeout_s = 30;    // ... or this slow to send a request or take an answer message
+  unsigned max_tcp_clients = 100;    // TCP connections open at once
   // The control socket in effect.
   std::string control_socket() const { return control.empty() ? state_dir + "/control.sock" : control; }
   SourceLocation where;

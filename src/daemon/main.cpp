@@ -107,6 +107,11 @@ int main(int argc, char** argv) {
   };
   try {
     xfr::Server server(io, listen, zones, log_line, on_notify, &transfers);
+    xfr::Server::TcpLimits tcp_limits;
+    tcp_limits.idle = std::chrono::seconds(config.server.tcp_idle_timeout_s);
+    tcp_limits.io_timeout = std::chrono::seconds(config.server.tcp_io_timeout_s);
+    tcp_limits.max_clients = config.server.max_tcp_clients;
+    server.set_tcp_limits(tcp_limits);
     // Re-signing before signatures run out, releasing held inputs, and
     // SIGHUP reloads: on their own thread, never the one serving DNS.
     std::atomic<bool> stopping = false, reload_requested = false;

@@ -214,32 +214,77 @@ asio::awaitable<void> Server::accept_tcp(std::shared_ptr<tcp::acceptor> acceptor
       co_await pause.async_wait(asio::use_awaitable);
       continue;
     }
-    asio::co_spawn(acceptor->get_executor(), serve_tcp(std::move(socket)), asio::detached);
+    if (tcp_clients_ >= tcp_limits_.max_clients) {
+      boost::system::error_code ignored;
+      auto peer = socket.remote_endpoint(ignored);
+      log_("TCP client " + peer.address().to_string() + " refused: " + std::to_string(tcp_clients_) +
+           " connections open (max-tcp-clients)");
+      socket.close(ignored);
+      continue;
+    }
+    asio::co_spawn(acceptor->get_executor(), serve_tcp(std::make_shared<tcp::socket>(std::move(socket))),
+                   asio::detached);
   }
 }
 
-asio::awaitable<void> Server::serve_tcp(tcp::socket socket) {
+namespace {
+
+// Closes `socket` once `deadline` passes; the session moves the deadline on
+// as it reads and writes. Ends when the socket is closed.
+asio::awaitable<void> watchdog(std::shared_ptr<tcp::socket> socket,
+                               std::shared_ptr<std::chrono::steady_clock::time_point> deadline) {
+  asio::steady_timer timer(socket->get_executor());
+  while (socket->is_open()) {
+    timer.expires_at(*deadline);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (std::chrono::steady_clock::now() >= *deadline) {
+      socket->close(ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> Server::serve_tcp(std::shared_ptr<tcp::socket> socket) {
+  ++tcp_clients_;
+  struct Count {
+    size_t& open;
+    ~Count() { --open; }
+  } count{tcp_clients_};
   std::string source;
+  auto deadline = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now() +
+                                                                          tcp_limits_.idle);
+  asio::co_spawn(socket->get_executor(), watchdog(socket, deadline), asio::detached);
+  auto expire_in = [&](std::chrono::seconds seconds) { *deadline = std::chrono::steady_clock::now() + seconds; };
   try {
-    source = socket.remote_endpoint().address().to_string();
+    source = socket->remote_endpoint().address().to_string();
     std::vector<uint8_t> buffer;
     for (;;) {
+      expire_in(tcp_limits_.idle);  // waiting for the next request
       uint8_t length_octets[2];
-      co_await asio::async_read(socket, asio::buffer(length_octets), asio::use_awaitable);
+      co_await asio::async_read(*socket, asio::buffer(length_octets), asio::use_awaitable);
+      expire_in(tcp_limits_.io_timeout);
       buffer.resize(dns::get_u16(length_octets));
-      co_await asio::async_read(socket, asio::buffer(buffer), asio::use_awaitable);
+      co_await asio::async_read(*socket, asio::buffer(buffer), asio::use_awaitable);
       for (auto& answer : respond(buffer, source, false)) {
         uint8_t prefix[2] = {static_cast<uint8_t>(answer.size() >> 8), static_cast<uint8_t>(answer.size())};
         std::array<asio::const_buffer, 2> parts{asio::buffer(prefix), asio::buffer(answer)};
-        co_await asio::async_write(socket, parts, asio::use_awaitable);
+        expire_in(tcp_limits_.io_timeout);  // each message of a transfer gets its own time
+        co_await asio::async_write(*socket, parts, asio::use_awaitable);
       }
     }
   } catch (const boost::system::system_error& e) {
-    if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset)
+    if (e.code() == asio::error::operation_aborted || e.code() == asio::error::bad_descriptor)
+      log_("TCP connection from " + source + " closed: idle or too slow (tcp-idle-timeout)");
+    else if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset)
       log_("TCP connection from " + source + " closed: " + e.code().message());
   } catch (const std::exception& e) {
     log_("TCP connection from " + source + " closed after an error: " + e.what());
   }
+  boost::system::error_code ignored;
+  socket->close(ignored);
 }
 
 }  // namespace wiresign::xfr

@@ -6,6 +6,7 @@
 
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,10 +62,21 @@ class Server {
   Server(boost::asio::io_context& io, const std::vector<conf::SocketAddress>& listen, ZoneTable& zones, LogSink log,
          NotifyHandler on_notify = {}, TransferCounters* counters = nullptr);
 
+  // TCP clients (RFC 7766 §6.2): one idle longer than `idle` between
+  // requests, or slower than `io_timeout` to take a message, is closed; past
+  // `max_clients` open connections new ones are closed at once. None of them
+  // can hold up the others or UDP.
+  struct TcpLimits {
+    std::chrono::seconds idle{10};
+    std::chrono::seconds io_timeout{30};
+    size_t max_clients = 100;
+  };
+  void set_tcp_limits(const TcpLimits& limits) { tcp_limits_ = limits; }
+
  private:
   boost::asio::awaitable<void> serve_udp(std::shared_ptr<boost::asio::ip::udp::socket> socket);
   boost::asio::awaitable<void> accept_tcp(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
-  boost::asio::awaitable<void> serve_tcp(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> serve_tcp(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
   // The answer messages for one request from `source` (several for AXFR).
   std::vector<std::vector<uint8_t>> respond(std::span<const uint8_t> request, const std::string& source, bool over_udp);
 
@@ -72,6 +84,8 @@ class Server {
   LogSink log_;
   NotifyHandler on_notify_;
   TransferCounters* counters_;
+  TcpLimits tcp_limits_;
+  size_t tcp_clients_ = 0;  // touched only on the io_context's thread
 };
 
 }  // namespace wiresign::xfr
