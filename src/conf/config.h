@@ -118,6 +118,8 @@ struct ZoneConfig {
   // versions and this many octets; older versions are answered by AXFR.
   unsigned journal_max_entries = 100;
   uint64_t journal_max_bytes = 256u << 20;
+  // A transfer in of more records than this is refused (a runaway primary).
+  size_t max_records = 50'000'000;
   SourceLocation where;
 };
 

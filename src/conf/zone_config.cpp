@@ -118,7 +118,7 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   }
   fields.allow_only({"name", "policy", "primaries", "file", "primary-tsig", "allow-notify", "notify",
                      "allow-transfer", "transfer-tsig", "max-removed-share", "journal-max-entries",
-                     "journal-max-size"});
+                     "journal-max-size", "max-records"});
 
   if (auto policy = fields.string("policy", true)) {
     zone.policy = *policy;
@@ -163,6 +163,7 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
                      "max-removed-share: \"" + *share + "\" is not a percentage from 0% to 100% (like 50%)");
   }
   if (auto entries = fields.number("journal-max-entries", 1, 1'000'000)) zone.journal_max_entries = *entries;
+  if (auto records = fields.number("max-records", 1, 1'000'000'000)) zone.max_records = *records;
   if (auto size = fields.string("journal-max-size")) {
     if (auto bytes = parse_size(*size))
       zone.journal_max_bytes = *bytes;

@@ -117,7 +117,7 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
     // RFC 1995: ask for the changes since our version; AXFR when the primary
     // cannot give them, or they do not apply cleanly to what we hold.
     try {
-      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_.front());
+      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_.front(), zone_.max_records);
       if (counters_) counters_->count(zone_.name, "in", "IXFR", answer.full ? "full" : "incremental");
       if (answer.full) {
         how = "IXFR from " + primary + " (answered with the full zone)";
@@ -142,7 +142,7 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
   }
   how = "AXFR from " + primary;
   try {
-    auto records = xfr::transfer_zone(request);
+    auto records = xfr::transfer_zone(request, zone_.max_records);
     if (counters_) counters_->count(zone_.name, "in", "AXFR", "full");
     return records;
   } catch (const std::exception&) {
@@ -167,10 +167,20 @@ uint32_t ZoneFollower::refresh_once() {
         failures_ = 0;
         last_success_ = std::chrono::steady_clock::now();
         outcome_ = "up to date at serial " + std::to_string(serial) + " (" + primary.str() + ")";
+        // A serial that went backwards (RFC 1982) is never followed: say so
+        // once per value, with the way out if the primary was reset.
+        if (serial != *unsigned_serial_ && serial != backwards_serial_logged_) {
+          backwards_serial_logged_ = serial;
+          log_(zone_.name + ": the primary " + primary.str() + " has serial " + std::to_string(serial) +
+               ", older than ours (" + std::to_string(*unsigned_serial_) +
+               "); not transferred. If the primary was reset on purpose: wiresign zone retransfer " + zone_.name);
+          outcome_ += "; its serial is OLDER than ours " + std::to_string(*unsigned_serial_);
+        }
         return refresh_s_;
       }
       std::string how = "AXFR from " + primary.str() + " (retransfer asked)";
-      std::vector<xfr::Record> records = forced ? xfr::transfer_zone(request) : fetch(request, serial, how);
+      std::vector<xfr::Record> records =
+          forced ? xfr::transfer_zone(request, zone_.max_records) : fetch(request, serial, how);
       // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
       const auto& soa = records.front().rdata;
       size_t pos = dns::soa_serial_offset(soa);

@@ -69,6 +69,7 @@ class ZoneFollower {
 
   std::optional<uint32_t> unsigned_serial_;   // what we last transferred
   std::vector<xfr::Record> current_;          // and its records, SOA first
+  std::optional<uint32_t> backwards_serial_logged_;
   uint32_t refresh_s_ = 3600, retry_s_ = 600, expire_s_ = 1209600;  // from the primary's SOA
   unsigned failures_ = 0;
   std::chrono::steady_clock::time_point last_success_;

@@ -481,17 +481,19 @@ TEST_F(ConfigTest, ReadsThePipelineLimitsAndResignBump) {
       "policies: [{name: p, keystore: k, serial: keep, resign-bump: true}]\n"
       "zones:\n"
       "  - {name: a.example, policy: p, file: z, max-removed-share: 20%, journal-max-entries: 7,"
-      " journal-max-size: 64M}\n"
+      " journal-max-size: 64M, max-records: 1000}\n"
       "  - {name: b.example, policy: p, file: z, max-removed-share: 100}\n"
       "  - {name: c.example, policy: p, file: z}\n");
   EXPECT_TRUE(config.policies[0].resign_bump);
   EXPECT_DOUBLE_EQ(config.zones[0].max_removed_share, 0.2);
   EXPECT_EQ(config.zones[0].journal_max_entries, 7u);
   EXPECT_EQ(config.zones[0].journal_max_bytes, 64u << 20);
+  EXPECT_EQ(config.zones[0].max_records, 1000u);
   EXPECT_DOUBLE_EQ(config.zones[1].max_removed_share, 1.0);
   EXPECT_DOUBLE_EQ(config.zones[2].max_removed_share, 0.5);  // the defaults
   EXPECT_EQ(config.zones[2].journal_max_entries, 100u);
   EXPECT_EQ(config.zones[2].journal_max_bytes, 256u << 20);
+  EXPECT_EQ(config.zones[2].max_records, 50'000'000u);
 }
 
 TEST_F(ConfigTest, ChecksThePipelineLimitsAndResignBump) {
