@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "daemon/time_text.h"
 #include "dns/name.h"
 #include "dns/record.h"
 #include "dns/rr_type.h"
@@ -22,9 +23,7 @@ ControlResponse error(unsigned status, const std::string& message) {
 // Times as the operator reads them, and as scripts compute with them.
 json when(std::time_t t) {
   if (t <= 0) return nullptr;
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return text;
+  return utc_text(t);
 }
 
 std::string label(const std::string& zone) { return "{zone=\"" + zone + "\"}"; }

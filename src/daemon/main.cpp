@@ -20,6 +20,7 @@
 #include "daemon/file_watcher.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
+#include "daemon/time_text.h"
 #include "daemon/zone_set.h"
 #include "dns/name.h"
 #include "xfr/acl.h"
@@ -30,10 +31,8 @@ namespace {
 constexpr const char* kUsage = "usage: wiresignd -c FILE [--check]\n";
 
 void log_line(const std::string& line) {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::cerr << stamp << " " << line << std::endl;
+  // One write per line, so that lines from different threads never mix.
+  std::cerr << (wiresign::daemon::utc_text(std::time(nullptr)) + " " + line + "\n") << std::flush;
 }
 
 }  // namespace

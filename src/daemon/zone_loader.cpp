@@ -12,6 +12,7 @@
 
 #include "daemon/keystore_metrics.h"
 #include "daemon/previous_signatures.h"
+#include "daemon/time_text.h"
 #include "dns/rr_type.h"
 #include "dns/zone_writer.h"
 #include "keystore/open_keystore.h"
@@ -24,12 +25,6 @@
 
 namespace wiresign::daemon {
 namespace {
-
-std::string utc(std::time_t t) {
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return text;
-}
 
 std::string span_text(long seconds) {
   if (seconds < 0) return "-" + span_text(-seconds);
@@ -188,7 +183,7 @@ bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
     schedule_resign(zone, state, std::time(nullptr));
     log_(zone.name + ": serving saved signed serial " + std::to_string(serial) + " (journal: " +
          std::to_string(journal ? journal->size() : 0) + " versions); signatures due for refresh at " +
-         utc(state.resign_at));
+         utc_text(state.resign_at));
     return true;
   } catch (const std::exception& e) {
     log_(zone.name + ": saved signed version unusable, signing afresh: " + e.what());
@@ -236,109 +231,12 @@ bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::
       source, Reason::input);
 }
 
-SigningStatus ZoneLoader::status(const conf::ZoneConfig& zone) const {
-  std::lock_guard lock(mutex_);
-  SigningStatus out;
-  auto it = states_.find(zone.name);
-  if (it != states_.end()) {
-    const ZoneState& state = it->second;
-    out = state.history;
-    if (state.version) {
-      out.signed_serial = state.version->zone->serial();
-      out.input_serial = state.version->input_serial;
-      out.records = state.version->zone->record_count();
-      if (auto earliest = earliest_expiration(*state.version->zone)) out.earliest_expiration = *earliest;
-    }
-    out.next_resign = state.resign_at;
-    out.resign_failures = state.resign_failures;
-    if (state.journal) {
-      out.journal_versions = state.journal->size();
-      out.journal_bytes = state.journal->bytes();
-      out.journal_oldest_serial = state.journal->oldest_serial();
-    }
-  }
-  if (state_dir_) {
-    out.operator_hold = ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0;
-    std::string held = state_dir_->held_zone_path(zone.name);
-    if (auto text = read_file_if_present(held)) {
-      out.held = true;
-      // The held file's first line says why: "; held back by wiresignd: <why>".
-      std::string first = text->substr(0, text->find('\n'));
-      const std::string prefix = "; held back by wiresignd: ";
-      out.held_reason = first.rfind(prefix, 0) == 0 ? first.substr(prefix.size()) : first;
-    }
-  }
-  return out;
-}
-
-std::shared_ptr<const xfr::SignedZone> ZoneLoader::served(const conf::ZoneConfig& zone) const {
-  std::lock_guard lock(mutex_);
-  auto it = states_.find(zone.name);
-  return it != states_.end() && it->second.version ? it->second.version->zone : nullptr;
-}
-
-bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
-  std::lock_guard lock(mutex_);
-  auto it = states_.find(zone.name);
-  if (it == states_.end() || !it->second.version) return false;
-  it->second.resign_at = std::time(nullptr);
-  it->second.history.last_error.clear();
-  log_(zone.name + ": re-sign asked by the operator");
-  return true;
-}
-
-bool ZoneLoader::request_hold(const conf::ZoneConfig& zone) {
-  if (!state_dir_) return false;  // the hold lives in the state dir, to survive restarts
-  write_file_atomically(state_dir_->operator_hold_path(zone.name), "held by the operator\n");
-  log_(zone.name + ": the operator holds new inputs; re-signing of the version in service goes on");
-  return true;
-}
-
-bool ZoneLoader::request_release(const conf::ZoneConfig& zone) {
-  if (!state_dir_) return false;
-  bool was_held = ::unlink(state_dir_->operator_hold_path(zone.name).c_str()) == 0;
-  if (was_held) log_(zone.name + ": the operator ended the hold of new inputs");
-  if (::access(state_dir_->held_zone_path(zone.name).c_str(), R_OK) != 0) return was_held;
-  write_file_atomically(state_dir_->release_path(zone.name), "released by the operator\n");
-  return true;
-}
-
-bool ZoneLoader::discard_held(const conf::ZoneConfig& zone) {
-  if (!state_dir_ || ::unlink(state_dir_->held_zone_path(zone.name).c_str()) != 0) return false;
-  log_(zone.name + ": the operator discarded the held input; the version in service stays");
-  return true;
-}
-
-bool ZoneLoader::renotify(const conf::ZoneConfig& zone) {
-  std::optional<uint32_t> serial;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = states_.find(zone.name);
-    if (it != states_.end() && it->second.version) serial = it->second.version->zone->serial();
-  }
-  if (!serial || !notifier_ || zone.notify.empty()) return false;
-  announce(zone, *serial);
-  return true;
-}
-
 void ZoneLoader::announce(const conf::ZoneConfig& zone, uint32_t serial) {
   if (!notifier_ || zone.notify.empty()) return;
   std::vector<conf::SocketAddress> targets;
   for (const auto& text : zone.notify)
     if (auto address = conf::parse_socket_address(text, 53)) targets.push_back(*address);
   notifier_->announce(zone.name, serial, targets);
-}
-
-std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {
-  std::lock_guard lock(mutex_);
-  auto it = states_.find(zone.name);
-  if (it == states_.end() || !it->second.version) return "nothing";
-  const xfr::SignedZone& served = *it->second.version->zone;
-  std::string text = "serial " + std::to_string(served.serial());
-  if (auto earliest = earliest_expiration(served))
-    text += ", signatures valid until " + utc(static_cast<std::time_t>(*earliest)) + ", re-signed from " +
-            utc(it->second.resign_at);
-  return text;
 }
 
 void ZoneLoader::run_due_work(std::time_t now) {
@@ -420,6 +318,48 @@ void ZoneLoader::publish(const conf::ZoneConfig& zone, ZoneState& state, SignedV
   state.journal = std::move(journal);
 }
 
+// How to sign the next version: the policy, the time, and from the version
+// in service (if any) its serial, its signatures to keep and its NSEC3 salt.
+signer::SignOptions ZoneLoader::sign_options(policy::SigningPolicy policy, const xfr::SignedZone* previous,
+                                             const signer::SignatureSource* reuse, std::time_t now) const {
+  signer::SignOptions options;
+  options.policy = std::move(policy);
+  options.threads = std::max(1u, std::thread::hardware_concurrency());
+  options.now = static_cast<uint32_t>(now);
+  options.output = signer::OutputForm::wire;
+  if (previous) {
+    options.published_serial = previous->serial();
+    options.reuse = reuse;
+    // Signatures expiring within refresh (plus a quarter of the jitter, so
+    // that re-signs come in a few batches, not one per RRset) are renewed.
+    options.reuse_until = options.now + options.policy.refresh_s + options.policy.jitter_s / 4;
+    if (auto salt = nsec3_salt_of(*previous); salt && salt->size() == options.policy.nsec3_salt_length)
+      options.nsec3_salt = *salt;
+  }
+  if (options.nsec3_salt.size() != options.policy.nsec3_salt_length) {
+    std::random_device random;
+    options.nsec3_salt.clear();
+    for (unsigned i = 0; i < options.policy.nsec3_salt_length; ++i)
+      options.nsec3_salt.push_back(static_cast<uint8_t>(random()));
+  }
+  return options;
+}
+
+// Why a new input must wait instead of being published: the operator holds
+// the zone, or it removes more names than the zone's sanity limit allows.
+std::optional<std::string> ZoneLoader::reason_to_hold(const conf::ZoneConfig& zone, const ZoneState& state,
+                                                      const SignedVersion& next) const {
+  if (state_dir_ && ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0)
+    return "arrived while the operator holds the zone (wiresign zone hold)";
+  if (!state.version || state.version->input_names == 0) return std::nullopt;
+  double old_names = static_cast<double>(state.version->input_names);
+  double removed = (old_names - static_cast<double>(next.input_names)) / old_names;
+  if (removed <= zone.max_removed_share) return std::nullopt;
+  return "removes " + std::to_string(static_cast<int>(removed * 100)) + "% of the names (" +
+         std::to_string(state.version->input_names) + " -> " + std::to_string(next.input_names) +
+         "), more than max-removed-share " + std::to_string(static_cast<int>(zone.max_removed_share * 100)) + "%";
+}
+
 // Re-signing is due when the earliest signature comes within the policy's
 // refresh time of its expiration (DESIGN.md promise 2).
 void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now) {
@@ -447,33 +387,15 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     if (!found) throw std::runtime_error("policy \"" + zone.policy + "\" is no longer configured");
     const conf::PolicyConfig& policy_config = *found;
     keystore::Keystore& store = keystore_for(policy_config);
-    signer::SignOptions options;
-    options.policy = policy::policy_from_config(policy_config);
-    options.threads = std::max(1u, std::thread::hardware_concurrency());
-    options.now = static_cast<uint32_t>(now);
-    options.output = signer::OutputForm::wire;
     dns::Name origin = dns::Name::from_text(zone.name);
 
     std::shared_ptr<const xfr::SignedZone> previous = state.version ? state.version->zone : nullptr;
     if (reason == Reason::resign && (!previous || !state.resign_at || now < state.resign_at))
       return true;  // a newer version came in meanwhile: nothing is due any more
     std::optional<PreviousSignatures> reuse;
-    if (previous) {
-      options.published_serial = previous->serial();
-      reuse.emplace(previous);
-      options.reuse = &*reuse;
-      // Signatures expiring within refresh (plus a quarter of the jitter, so
-      // that re-signs come in a few batches, not one per RRset) are renewed.
-      options.reuse_until = options.now + options.policy.refresh_s + options.policy.jitter_s / 4;
-      if (auto salt = nsec3_salt_of(*previous); salt && salt->size() == options.policy.nsec3_salt_length)
-        options.nsec3_salt = *salt;
-    }
-    if (options.nsec3_salt.size() != options.policy.nsec3_salt_length) {
-      std::random_device random;
-      options.nsec3_salt.clear();
-      for (unsigned i = 0; i < options.policy.nsec3_salt_length; ++i)
-        options.nsec3_salt.push_back(static_cast<uint8_t>(random()));
-    }
+    if (previous) reuse.emplace(previous);
+    signer::SignOptions options =
+        sign_options(policy::policy_from_config(policy_config), previous.get(), reuse ? &*reuse : nullptr, now);
     signer::ZoneKeys keys = signer::select_zone_keys(store, zone.name, options.policy, log_);
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
@@ -496,20 +418,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
            std::to_string(previous->serial()));
       return true;
     }
-    if (reason == Reason::input && state_dir_ &&
-        ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0) {
-      hold(zone, unsigned_zone, version.input_serial, source, "arrived while the operator holds the zone (wiresign zone hold)");
-      return false;
-    }
-    if (reason == Reason::input && state.version && state.version->input_names > 0) {
-      double old_names = static_cast<double>(state.version->input_names);
-      double removed = (old_names - static_cast<double>(version.input_names)) / old_names;
-      if (removed > zone.max_removed_share) {
-        hold(zone, unsigned_zone, version.input_serial, source,
-             "removes " + std::to_string(static_cast<int>(removed * 100)) + "% of the names (" +
-                 std::to_string(state.version->input_names) + " -> " + std::to_string(version.input_names) +
-                 "), more than max-removed-share " + std::to_string(static_cast<int>(zone.max_removed_share * 100)) +
-                 "%");
+    if (reason == Reason::input) {
+      if (std::optional<std::string> why = reason_to_hold(zone, state, version)) {
+        hold(zone, unsigned_zone, version.input_serial, source, *why);
         return false;
       }
     }
@@ -555,7 +466,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
          std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs - stats.rrsigs_reused) +
          " RRSIGs made, " + std::to_string(stats.rrsigs_reused) + " kept, " + std::to_string(changed) +
          " records changed, " + std::to_string(clock.total()).substr(0, 5) + " s: " + clock.laps() +
-         "); serving it; next re-sign " + utc(state.resign_at));
+         "); serving it; next re-sign " + utc_text(state.resign_at));
     SigningStatus& history = state.history;
     history.last_signed = now;
     history.last_duration_s = clock.total();
@@ -574,7 +485,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       ++state.resign_failures;
       state.resign_at = now + wait;
       if (auto earliest = earliest_expiration(*state.version->zone))
-        message += "; its earliest signature expires at " + utc(static_cast<std::time_t>(*earliest)) + " (in " +
+        message += "; its earliest signature expires at " + utc_text(static_cast<std::time_t>(*earliest)) + " (in " +
                    span_text(static_cast<int32_t>(*earliest - static_cast<uint32_t>(now))) + ")";
       message += "; re-sign attempt " + std::to_string(state.resign_failures) + " failed, next in " +
                  std::to_string(wait) + " s";

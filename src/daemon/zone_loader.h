@@ -20,7 +20,9 @@
 #include "daemon/notify_sender.h"
 #include "daemon/state_dir.h"
 #include "keystore/keystore.h"
+#include "policy/signing_policy.h"
 #include "signer/zone.h"
+#include "signer/zone_sign.h"
 #include "xfr/message.h"
 #include "xfr/server.h"
 
@@ -119,6 +121,10 @@ class ZoneLoader {
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
                std::shared_ptr<const xfr::Journal> journal);
   void announce(const conf::ZoneConfig& zone, uint32_t serial);
+  signer::SignOptions sign_options(policy::SigningPolicy policy, const xfr::SignedZone* previous,
+                                   const signer::SignatureSource* reuse, std::time_t now) const;
+  std::optional<std::string> reason_to_hold(const conf::ZoneConfig& zone, const ZoneState& state,
+                                            const SignedVersion& next) const;
   void schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now);
   void hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial, const std::string& source,
             const std::string& why);

@@ -1,0 +1,108 @@
+// What the operator sees and asks of the loader: a zone's signing status,
+// and the actions behind `wiresign zone resign|hold|release|discard|notify`.
+#include <unistd.h>
+
+#include "daemon/previous_signatures.h"
+#include "daemon/time_text.h"
+#include "daemon/zone_loader.h"
+
+namespace wiresign::daemon {
+
+SigningStatus ZoneLoader::status(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  SigningStatus out;
+  auto it = states_.find(zone.name);
+  if (it != states_.end()) {
+    const ZoneState& state = it->second;
+    out = state.history;
+    if (state.version) {
+      out.signed_serial = state.version->zone->serial();
+      out.input_serial = state.version->input_serial;
+      out.records = state.version->zone->record_count();
+      if (auto earliest = earliest_expiration(*state.version->zone)) out.earliest_expiration = *earliest;
+    }
+    out.next_resign = state.resign_at;
+    out.resign_failures = state.resign_failures;
+    if (state.journal) {
+      out.journal_versions = state.journal->size();
+      out.journal_bytes = state.journal->bytes();
+      out.journal_oldest_serial = state.journal->oldest_serial();
+    }
+  }
+  if (state_dir_) {
+    out.operator_hold = ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0;
+    std::string held = state_dir_->held_zone_path(zone.name);
+    if (auto text = read_file_if_present(held)) {
+      out.held = true;
+      // The held file's first line says why: "; held back by wiresignd: <why>".
+      std::string first = text->substr(0, text->find('\n'));
+      const std::string prefix = "; held back by wiresignd: ";
+      out.held_reason = first.rfind(prefix, 0) == 0 ? first.substr(prefix.size()) : first;
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<const xfr::SignedZone> ZoneLoader::served(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  return it != states_.end() && it->second.version ? it->second.version->zone : nullptr;
+}
+
+bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it == states_.end() || !it->second.version) return false;
+  it->second.resign_at = std::time(nullptr);
+  it->second.history.last_error.clear();
+  log_(zone.name + ": re-sign asked by the operator");
+  return true;
+}
+
+bool ZoneLoader::request_hold(const conf::ZoneConfig& zone) {
+  if (!state_dir_) return false;  // the hold lives in the state dir, to survive restarts
+  write_file_atomically(state_dir_->operator_hold_path(zone.name), "held by the operator\n");
+  log_(zone.name + ": the operator holds new inputs; re-signing of the version in service goes on");
+  return true;
+}
+
+bool ZoneLoader::request_release(const conf::ZoneConfig& zone) {
+  if (!state_dir_) return false;
+  bool was_held = ::unlink(state_dir_->operator_hold_path(zone.name).c_str()) == 0;
+  if (was_held) log_(zone.name + ": the operator ended the hold of new inputs");
+  if (::access(state_dir_->held_zone_path(zone.name).c_str(), R_OK) != 0) return was_held;
+  write_file_atomically(state_dir_->release_path(zone.name), "released by the operator\n");
+  return true;
+}
+
+bool ZoneLoader::discard_held(const conf::ZoneConfig& zone) {
+  if (!state_dir_ || ::unlink(state_dir_->held_zone_path(zone.name).c_str()) != 0) return false;
+  log_(zone.name + ": the operator discarded the held input; the version in service stays");
+  return true;
+}
+
+bool ZoneLoader::renotify(const conf::ZoneConfig& zone) {
+  std::optional<uint32_t> serial;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(zone.name);
+    if (it != states_.end() && it->second.version) serial = it->second.version->zone->serial();
+  }
+  if (!serial || !notifier_ || zone.notify.empty()) return false;
+  announce(zone, *serial);
+  return true;
+}
+
+std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it == states_.end() || !it->second.version) return "nothing";
+  const xfr::SignedZone& served = *it->second.version->zone;
+  std::string text = "serial " + std::to_string(served.serial());
+  if (auto earliest = earliest_expiration(served))
+    text += ", signatures valid until " + utc_text(static_cast<std::time_t>(*earliest)) + ", re-signed from " +
+            utc_text(it->second.resign_at);
+  return text;
+}
+
+}  // namespace wiresign::daemon
