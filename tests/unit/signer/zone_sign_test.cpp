@@ -101,12 +101,12 @@ std::string sign(const Fixture& f, signer::OutputForm form, bool nsec3, signer::
 }
 
 uint32_t soa_serial_of(const std::string& wire) {
+  uint32_t serial = 0;
   for (ldns_rr* rr : parse_stream(wire)) {
-    uint32_t serial = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA ? ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)) : 0;
+    if (!serial && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
     ldns_rr_free(rr);
-    if (serial) return serial;
   }
-  return 0;
+  return serial;
 }
 
 // An earlier signed version as a SignatureSource: its RRsets and RRSIGs by
