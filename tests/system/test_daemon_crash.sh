@@ -8,17 +8,18 @@
 #  - an AXFR of the served zone passes BIND's dnssec-verify
 # and at the end the last change at the primary is served.
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR,
-# VERBOSE, KEEP_TMP, CRASH_ROUNDS (default 20).
+# VERBOSE, KEEP_TMP, CRASH_ROUNDS (default 20), CRASH_NAMES (zone size, default 20000).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
 rounds=${CRASH_ROUNDS:-20}
+names=${CRASH_NAMES:-20000}
 primary_port=$((20000 + RANDOM % 10000))
 signer_port=$((30000 + RANDOM % 10000))
 
-python3 "$SRC/tools/gen_zone.py" example.test. 20000 > "$TMP/example.test.zone"
+python3 "$SRC/tools/gen_zone.py" example.test. "$names" > "$TMP/example.test.zone"
 echo "crash-test IN TXT \"round 0\"" >> "$TMP/example.test.zone"
 cat > "$TMP/nsd.conf" <<NSD
 server:
