@@ -371,3 +371,35 @@ wait_serial() {
   echo "127.0.0.1:$port serves '$got', wanted $1" >&2
   return 1
 }
+
+# wait_log PATTERN [FILE]: poll (bounded, about 30 s) until a line of FILE
+# (default: $TMP/daemon.log, the wiresignd under test) matches PATTERN (ERE).
+wait_log() {
+  for _ in $(seq 1 300); do
+    grep -q -E "$1" "${2:-$TMP/daemon.log}" && return 0
+    sleep 0.1
+  done
+  echo "no log line matching: $1" >&2
+  return 1
+}
+
+# nsd_server_conf DIR PORT: the server part of an NSD config that keeps all
+# its files in DIR and listens on 127.0.0.1@PORT, in the foreground.
+nsd_server_conf() {
+  cat <<NSD
+server:
+  ip-address: 127.0.0.1@$2
+  zonesdir: "$1"
+  pidfile: "$1/nsd.pid"
+  database: ""
+  zonelistfile: "$1/zone.list"
+  xfrdfile: "$1/xfrd.state"
+  xfrdir: "$1"
+  logfile: "$1/nsd.log"
+  username: ""
+  chroot: ""
+  verbosity: 2
+remote-control:
+  control-enable: no
+NSD
+}

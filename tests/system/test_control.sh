@@ -27,25 +27,13 @@ notify_port=$((signer_port + 1))
 python3 "$SRC/tools/gen_zone.py" example.test. 300 > "$TMP/example.test.zone"
 sed 's/example\.test\./follow.test./' "$SRC/examples/example.test.zone" > "$TMP/follow.test.zone"
 (umask 077 && echo "s3cret-token-for-tests" > "$TMP/token")
-cat > "$TMP/nsd.conf" <<NSD
-server:
-  ip-address: 127.0.0.1@$primary_port
-  zonesdir: "$TMP"
-  pidfile: "$TMP/nsd.pid"
-  database: ""
-  zonelistfile: "$TMP/zone.list"
-  xfrdfile: "$TMP/xfrd.state"
-  xfrdir: "$TMP"
-  logfile: "$TMP/nsd.log"
-  username: ""
-  chroot: ""
-remote-control:
-  control-enable: no
+{ nsd_server_conf "$TMP" "$primary_port"; cat <<NSD
 zone:
   name: follow.test
   zonefile: follow.test.zone
   provide-xfr: 127.0.0.1 NOKEY
 NSD
+} > "$TMP/nsd.conf"
 cat > "$TMP/wiresign.yaml" <<YAML
 server:
   listen: ["127.0.0.1:$signer_port"]
@@ -85,14 +73,6 @@ trap 'stop_all; _cleanup' EXIT
 ws() { bounded "$WIRESIGN" "$@" --config "$TMP/wiresign.yaml"; }
 dig_() { bounded dig -p "$signer_port" +time=2 +tries=1 "$@"; }
 serial_of() { dig_ +short @127.0.0.1 "$1" SOA | awk '{print $3}'; }
-wait_log() {
-  for _ in $(seq 1 300); do
-    grep -q -E "$1" "$TMP/daemon.log" && return 0
-    sleep 0.1
-  done
-  echo "no log line matching: $1" >&2
-  return 1
-}
 
 check "both zones are served" wait_log "follow.test.: signed serial"
 wait_log "example.test.: signed serial" || true

@@ -21,26 +21,14 @@ signer_port=$((30000 + RANDOM % 10000))
 
 python3 "$SRC/tools/gen_zone.py" example.test. "$names" > "$TMP/example.test.zone"
 echo "crash-test IN TXT \"round 0\"" >> "$TMP/example.test.zone"
-cat > "$TMP/nsd.conf" <<NSD
-server:
-  ip-address: 127.0.0.1@$primary_port
-  zonesdir: "$TMP"
-  pidfile: "$TMP/nsd.pid"
-  database: ""
-  zonelistfile: "$TMP/zone.list"
-  xfrdfile: "$TMP/xfrd.state"
-  xfrdir: "$TMP"
-  logfile: "$TMP/nsd.log"
-  username: ""
-  chroot: ""
-remote-control:
-  control-enable: no
+{ nsd_server_conf "$TMP" "$primary_port"; cat <<NSD
 zone:
   name: example.test
   zonefile: example.test.zone
   notify: 127.0.0.1@$signer_port NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 NSD
+} > "$TMP/nsd.conf"
 cat > "$TMP/wiresign.yaml" <<YAML
 server:
   listen: ["127.0.0.1:$signer_port"]

@@ -25,26 +25,6 @@ secondary_port=$((40000 + RANDOM % 10000))
 resolver_port=$((50000 + RANDOM % 10000))
 mkdir -p "$TMP/secondary"
 
-# nsd_server_conf DIR PORT: the server part of an NSD config that keeps all
-# its files in DIR and listens on 127.0.0.1@PORT, in the foreground.
-nsd_server_conf() {
-  cat <<NSD
-server:
-  ip-address: 127.0.0.1@$2
-  zonesdir: "$1"
-  pidfile: "$1/nsd.pid"
-  database: ""
-  zonelistfile: "$1/zone.list"
-  xfrdfile: "$1/xfrd.state"
-  xfrdir: "$1"
-  logfile: "$1/nsd.log"
-  username: ""
-  chroot: ""
-  verbosity: 2
-remote-control:
-  control-enable: no
-NSD
-}
 
 cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
 # A zone with short SOA timers (refresh 2 s, retry 1 s, expire 5 s), to go

@@ -37,15 +37,6 @@ primary=$!
 "$WIRESIGND" -c "$TMP/wiresign.yaml" > "$TMP/daemon.log" 2>&1 &
 daemon=$!
 trap 'kill $daemon $primary 2>/dev/null || true; wait $daemon $primary 2>/dev/null || true; _cleanup' EXIT
-# wait_log PATTERN: bounded wait (about 30 s) for a log line.
-wait_log() {
-  for _ in $(seq 1 300); do
-    grep -q -E "$1" "$TMP/daemon.log" && return 0
-    sleep 0.1
-  done
-  echo "no log line matching: $1" >&2
-  return 1
-}
 # still_good: the first signed version (serial 2) is served and validates.
 still_good() { wait_serial 2 && axfr_validates "$signer_port" example.test; }
 

@@ -61,15 +61,6 @@ stop_daemon() { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null |
 trap 'stop_daemon; _cleanup' EXIT
 dig_() { bounded dig -p "$port" +time=2 +tries=1 "$@"; }
 serial_of() { dig_ +short @127.0.0.1 "$1" SOA | awk '{print $3}'; }
-# wait_log PATTERN [FILE]: bounded wait (about 30 s) for a log line.
-wait_log() {
-  for _ in $(seq 1 300); do
-    grep -q -E "$1" "${2:-$TMP/daemon.log}" && return 0
-    sleep 0.1
-  done
-  echo "no log line matching: $1" >&2
-  return 1
-}
 bump_serial() { sed -i -E "s/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 $1 /" "$TMP/example.test.zone"; }
 
 start_daemon
