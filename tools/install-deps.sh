@@ -14,7 +14,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # system tests: an HSM, and signers/validators we did not write
   softhsm2 opensc ldnsutils bind9-utils bind9-dnsutils bind9 knot knot-dnssecutils nsd unbound
+  # kdig: a second TSIG implementation checking our answers (test_tsig.sh)
+  knot-dnsutils
+  # fuzzing (tools/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-dev
   python3 time curl
+  # the Debian package (cpack's dpkg-shlibdeps needs file) and its test
+  # (dpkg -i wants adduser; the man pages are checked with man and groff)
+  dpkg-dev file adduser man-db groff-base
 )
 
 if [[ $(id -u) -eq 0 ]]; then
