@@ -63,6 +63,26 @@ std::optional<SerialPolicy> serial_policy_from_name(std::string_view name);
 
 enum class KeyScheme { ksk_zsk, csk };
 
+// Key lifecycle timings (RFC 7583 §3.2 names in brackets), flat keys under a
+// policy, spelt as in BIND's dnssec-policy and Knot's policy sections.
+// A lifetime of 0 means "unlimited": the key is rolled only on request.
+struct KeyLifecycleConfig {
+  uint32_t ksk_lifetime_s = 0;                   // "ksk-lifetime"
+  uint32_t zsk_lifetime_s = 0;                   // "zsk-lifetime"
+  uint32_t csk_lifetime_s = 0;                   // "csk-lifetime"
+  uint32_t zone_max_ttl_s = 86400;               // "zone-max-ttl": highest TTL in the zone [TTLsig]
+  uint32_t propagation_delay_s = 3600;           // "propagation-delay": to all secondaries [Dprp]
+  uint32_t parent_ds_ttl_s = 86400;              // "parent-ds-ttl" [TTLds]
+  uint32_t parent_propagation_delay_s = 3600;    // "parent-propagation-delay" [DprpP]
+  uint32_t publish_safety_s = 3600;              // "publish-safety" [Ipub margin]
+  uint32_t retire_safety_s = 3600;               // "retire-safety" [Iret margin]
+  unsigned standby_ksk = 0;                      // "standby-ksk": published, unused KSKs
+  unsigned standby_zsk = 0;                      // "standby-zsk"
+  bool cds = false;                              // "cds": publish CDS/CDNSKEY (RFC 7344, RFC 8078)
+  std::string ds_hook;                           // "ds-hook": command told of DS changes
+  uint32_t ds_check_interval_s = 3600;           // "ds-check-interval": how often to look for the DS
+};
+
 struct PolicyConfig {
   std::string name;
   std::string keystore;  // name of a KeystoreConfig
@@ -76,6 +96,7 @@ struct PolicyConfig {
   // With serial keep: the operator allows a re-sign whose input serial has
   // not moved to be published as the last serial + 1 ("resign-bump").
   bool resign_bump = false;
+  KeyLifecycleConfig lifecycle;
   SourceLocation where;
 };
 
@@ -96,6 +117,12 @@ struct ServerConfig {
   uint32_t tcp_idle_timeout_s = 10;  // a TCP client idle this long between requests is closed
   uint32_t tcp_io_timeout_s = 30;    // ... or this slow to send a request or take an answer message
   unsigned max_tcp_clients = 100;    // TCP connections open at once
+  // Zones worked on at once (refresh checks, transfers in, signings): the
+  // size of the daemon's worker pool, whatever the number of zones.
+  unsigned max_concurrent_zones = 4;
+  // Run as this user ("user" or "user:group") once the ports are bound,
+  // when started as root.
+  std::string user;
   // The control socket in effect.
   std::string control_socket() const { return control.empty() ? state_dir + "/control.sock" : control; }
   SourceLocation where;
@@ -120,6 +147,9 @@ struct ZoneConfig {
   uint64_t journal_max_bytes = 256u << 20;
   // A transfer in of more records than this is refused (a runaway primary).
   size_t max_records = 50'000'000;
+  // Name servers of the parent zone asked whether a DS is there (RFC 7583
+  // "DS seen"); empty: the operator confirms DS changes by hand.
+  std::vector<std::string> parent_servers;  // "192.0.2.53:53"
   SourceLocation where;
 };
 

@@ -1,5 +1,6 @@
 // The "policies" section: algorithm, key scheme, signature timings (RFC 6781
-// §4.4), authenticated denial (NSEC, or NSEC3 with RFC 9276 parameters) and serial.
+// §4.4), authenticated denial (NSEC, or NSEC3 with RFC 9276 parameters), serial,
+// and the key lifecycle timings of RFC 7583.
 #include "conf/config_reader.h"
 
 namespace wiresign::conf {
@@ -72,6 +73,48 @@ void read_denial(Fields& policy, const YAML::Node& node, DenialConfig& out) {
   }
 }
 
+// A key lifetime: a duration, or "unlimited" (kept as 0: roll only on request).
+void read_lifetime(Fields& fields, std::string_view key, uint32_t& out) {
+  const YAML::Node* value = fields.find(key);
+  if (!value) return;
+  if (value->IsScalar() && value->Scalar() == "unlimited") {
+    out = 0;
+    return;
+  }
+  auto seconds = fields.duration(key);
+  if (!seconds) return;
+  if (*seconds == 0)
+    fields.problem(*value, std::string(key) + " must be more than 0 (or \"unlimited\")");
+  else
+    out = *seconds;
+}
+
+// The key lifecycle settings (RFC 7583 timings), flat under the policy like
+// BIND's dnssec-policy and Knot's policy; see KeyLifecycleConfig.
+void read_lifecycle(Fields& fields, KeyLifecycleConfig& out) {
+  read_lifetime(fields, "ksk-lifetime", out.ksk_lifetime_s);
+  read_lifetime(fields, "zsk-lifetime", out.zsk_lifetime_s);
+  read_lifetime(fields, "csk-lifetime", out.csk_lifetime_s);
+  for (auto [key, slot] : {std::pair{"zone-max-ttl", &out.zone_max_ttl_s},
+                           std::pair{"propagation-delay", &out.propagation_delay_s},
+                           std::pair{"parent-ds-ttl", &out.parent_ds_ttl_s},
+                           std::pair{"parent-propagation-delay", &out.parent_propagation_delay_s},
+                           std::pair{"publish-safety", &out.publish_safety_s},
+                           std::pair{"retire-safety", &out.retire_safety_s}}) {
+    if (auto seconds = fields.duration(key)) *slot = *seconds;
+  }
+  if (auto seconds = fields.duration("ds-check-interval")) {
+    if (*seconds == 0)
+      fields.problem(*fields.find("ds-check-interval"), "ds-check-interval must be more than 0");
+    else
+      out.ds_check_interval_s = *seconds;
+  }
+  if (auto count = fields.number("standby-ksk", 0, 4)) out.standby_ksk = *count;
+  if (auto count = fields.number("standby-zsk", 0, 4)) out.standby_zsk = *count;
+  if (auto cds = fields.boolean("cds")) out.cds = *cds;
+  if (auto hook = fields.string("ds-hook")) out.ds_hook = *hook;
+}
+
 void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
   Fields fields(reader.problems, node, "policy #" + std::to_string(index + 1));
   PolicyConfig policy;
@@ -79,7 +122,10 @@ void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
   auto name = fields.string("name", true);
   if (name) fields.set_context("policy \"" + *name + "\"");
   fields.allow_only({"name", "keystore", "algorithm", "key-size", "keys", "dnskey-ttl", "signatures",
-                     "denial", "serial", "resign-bump"});
+                     "denial", "serial", "resign-bump", "ksk-lifetime", "zsk-lifetime", "csk-lifetime",
+                     "zone-max-ttl", "propagation-delay", "parent-ds-ttl", "parent-propagation-delay",
+                     "publish-safety", "retire-safety", "standby-ksk", "standby-zsk", "cds", "ds-hook",
+                     "ds-check-interval"});
 
   if (auto keystore = fields.string("keystore", true)) {
     policy.keystore = *keystore;
@@ -127,6 +173,16 @@ void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
       fields.problem(*fields.find("resign-bump"), "resign-bump applies only to serial: keep (the other "
                                                   "serial policies always publish a newer serial)");
   }
+  read_lifecycle(fields, policy.lifecycle);
+  // A KSK or ZSK lifetime under a CSK policy (or the reverse) would be
+  // silently ignored; it is more likely a mistake than an intent.
+  bool csk = policy.key_scheme == KeyScheme::csk;
+  for (std::string_view key : {"ksk-lifetime", "zsk-lifetime", "standby-zsk"})
+    if (csk && fields.has(key))
+      fields.problem(*fields.find(key),
+                     std::string(key) + " applies only to keys: ksk-zsk (use csk-lifetime, standby-ksk)");
+  if (!csk && fields.has("csk-lifetime"))
+    fields.problem(*fields.find("csk-lifetime"), "csk-lifetime applies only to keys: csk");
   if (!name || !check_unique(fields, reader.config.policies, *name, "policy")) return;
   policy.name = *name;
   reader.config.policies.push_back(std::move(policy));

@@ -118,7 +118,7 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   }
   fields.allow_only({"name", "policy", "primaries", "file", "primary-tsig", "allow-notify", "notify",
                      "allow-transfer", "transfer-tsig", "max-removed-share", "journal-max-entries",
-                     "journal-max-size", "max-records"});
+                     "journal-max-size", "max-records", "parent-servers"});
 
   if (auto policy = fields.string("policy", true)) {
     zone.policy = *policy;
@@ -154,6 +154,7 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
       if (auto address = parse_socket_address(primary)) zone.allow_notify.push_back(address->ip);
   }
   zone.notify = read_peers(fields, "notify");
+  zone.parent_servers = read_peers(fields, "parent-servers");
   zone.allow_transfer = read_acl(fields, "allow-transfer");
   if (auto share = fields.string("max-removed-share")) {
     if (auto value = parse_percentage(*share))

@@ -21,6 +21,21 @@ SigningPolicy policy_from_config(const conf::PolicyConfig& config) {
   policy.opt_out = config.denial.opt_out;
   policy.serial = config.serial;
   policy.resign_bump = config.resign_bump;
+  const conf::KeyLifecycleConfig& lifecycle = config.lifecycle;
+  policy.ksk_lifetime_s = lifecycle.ksk_lifetime_s;
+  policy.zsk_lifetime_s = lifecycle.zsk_lifetime_s;
+  policy.csk_lifetime_s = lifecycle.csk_lifetime_s;
+  policy.zone_max_ttl_s = lifecycle.zone_max_ttl_s;
+  policy.propagation_delay_s = lifecycle.propagation_delay_s;
+  policy.parent_ds_ttl_s = lifecycle.parent_ds_ttl_s;
+  policy.parent_propagation_delay_s = lifecycle.parent_propagation_delay_s;
+  policy.publish_safety_s = lifecycle.publish_safety_s;
+  policy.retire_safety_s = lifecycle.retire_safety_s;
+  policy.standby_ksk = lifecycle.standby_ksk;
+  policy.standby_zsk = lifecycle.standby_zsk;
+  policy.cds = lifecycle.cds;
+  policy.ds_hook = lifecycle.ds_hook;
+  policy.ds_check_interval_s = lifecycle.ds_check_interval_s;
   return policy;
 }
 

@@ -30,6 +30,22 @@ struct SigningPolicy {
 
   conf::SerialPolicy serial = conf::SerialPolicy::unixtime;
   bool resign_bump = false;  // keep: publish last serial + 1 when the input's has not moved
+
+  // Key lifecycle (RFC 7583 §3.2 names in brackets); lifetimes of 0 are unlimited.
+  uint32_t ksk_lifetime_s = 0;
+  uint32_t zsk_lifetime_s = 0;
+  uint32_t csk_lifetime_s = 0;
+  uint32_t zone_max_ttl_s = 86400;             // [TTLsig]
+  uint32_t propagation_delay_s = 3600;         // [Dprp]
+  uint32_t parent_ds_ttl_s = 86400;            // [TTLds]
+  uint32_t parent_propagation_delay_s = 3600;  // [DprpP]
+  uint32_t publish_safety_s = 3600;
+  uint32_t retire_safety_s = 3600;
+  unsigned standby_ksk = 0;  // with csk: standby CSKs
+  unsigned standby_zsk = 0;
+  bool cds = false;  // publish CDS/CDNSKEY for the DS the parent should have
+  std::string ds_hook;
+  uint32_t ds_check_interval_s = 3600;
 };
 
 SigningPolicy policy_from_config(const conf::PolicyConfig& config);
