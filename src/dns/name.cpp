@@ -127,7 +127,8 @@ std::string to_text(std::string_view wire) {
   size_t pos = 0;
   while (pos < wire.size() && wire[pos] != 0) {
     size_t n = static_cast<uint8_t>(wire[pos]);
-    for (size_t i = pos + 1; i <= pos + n; ++i) {
+    // A label cut short by the end of `wire` (a malformed name) prints as far as it goes.
+    for (size_t i = pos + 1; i <= pos + n && i < wire.size(); ++i) {
       auto c = static_cast<unsigned char>(wire[i]);
       if (c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' || c == '$') {
         out.push_back('\\');

@@ -23,12 +23,21 @@ void append_uint(std::string& out, uint32_t v) {
   out.append(buf, result.ptr);
 }
 
-// Reads a wire name at rdata[pos]; advances pos. Names in our RDATA are uncompressed.
-std::string_view read_name(std::span<const uint8_t> rdata, size_t& pos) {
-  size_t start = pos;
-  while (pos < rdata.size() && rdata[pos] != 0) pos += 1 + rdata[pos];
-  ++pos;
-  return {reinterpret_cast<const char*>(rdata.data() + start), pos - start};
+// Where the uncompressed wire name at rdata[pos] ends, or 0 when the RDATA
+// does not hold a whole one there: RDATA a primary sent may be anything, and
+// such a record is printed by the generic path instead.
+size_t name_end(std::span<const uint8_t> rdata, size_t pos) {
+  while (pos < rdata.size()) {
+    uint8_t length = rdata[pos];
+    if (length == 0) return pos + 1;
+    if (length > 63) return 0;
+    pos += 1 + length;
+  }
+  return 0;
+}
+
+std::string name_text(std::span<const uint8_t> rdata, size_t from, size_t to) {
+  return to_text({reinterpret_cast<const char*>(rdata.data() + from), to - from});
 }
 
 void append_type_bitmap(std::string& out, std::span<const uint8_t> bitmap) {
@@ -64,17 +73,19 @@ bool append_rdata_fast(std::string& out, uint16_t type, std::span<const uint8_t>
     case rr_type::CNAME:
     case rr_type::PTR:
     case rr_type::DNAME:
-      out += to_text({reinterpret_cast<const char*>(rd.data()), rd.size()});
+      if (name_end(rd, 0) != rd.size()) return false;
+      out += name_text(rd, 0, rd.size());
       return true;
     case rr_type::MX: {
-      if (rd.size() < 3) return false;
+      if (rd.size() < 3 || name_end(rd, 2) != rd.size()) return false;
       append_uint(out, get_u16(rd.data()));
       out.push_back(' ');
-      out += to_text({reinterpret_cast<const char*>(rd.data() + 2), rd.size() - 2});
+      out += name_text(rd, 2, rd.size());
       return true;
     }
     case rr_type::RRSIG: {
-      if (rd.size() < 19) return false;
+      size_t signer_end = rd.size() < 19 ? 0 : name_end(rd, 18);
+      if (!signer_end) return false;
       out += type_name(get_u16(rd.data()));
       out.push_back(' ');
       append_uint(out, rd[2]);
@@ -89,20 +100,21 @@ bool append_rdata_fast(std::string& out, uint16_t type, std::span<const uint8_t>
       out.push_back(' ');
       append_uint(out, get_u16(rd.data() + 16));
       out.push_back(' ');
-      size_t pos = 18;
-      out += to_text(read_name(rd, pos));
+      out += name_text(rd, 18, signer_end);
       out.push_back(' ');
-      append_base64(out, rd.subspan(pos));
+      append_base64(out, rd.subspan(signer_end));
       return true;
     }
     case rr_type::NSEC: {
-      size_t pos = 0;
-      out += to_text(read_name(rd, pos));
-      append_type_bitmap(out, rd.subspan(pos));
+      size_t next_end = name_end(rd, 0);
+      if (!next_end) return false;
+      out += name_text(rd, 0, next_end);
+      append_type_bitmap(out, rd.subspan(next_end));
       return true;
     }
     case rr_type::NSEC3: {
-      if (rd.size() < 5) return false;
+      if (rd.size() < 5 || 5 + size_t{rd[4]} >= rd.size() || 6 + size_t{rd[4]} + rd[5 + rd[4]] > rd.size())
+        return false;
       append_uint(out, rd[0]);
       out.push_back(' ');
       append_uint(out, rd[1]);

@@ -91,51 +91,22 @@ uint32_t soa_serial(const Record& soa, const std::string& where) {
   return dns::get_u32(soa.rdata.data() + pos);
 }
 
-// The answer records of a transfer over one TCP connection, handed out one at
-// a time whatever the message boundaries. Each message is checked (ID, RCODE,
-// TSIG chained to the message before, RFC 8945 §5.3.1) before any of its
-// records is used; at most `max_messages` are read, so a primary sending empty
-// messages cannot keep us forever.
-class AnswerStream {
+// A transfer request sent over a new TCP connection, and its answer read
+// from that connection.
+class TransferExchange {
  public:
-  AnswerStream(const PrimaryRequest& request, uint16_t type, std::vector<Record> authority, size_t max_messages)
-      : request_(request), id_(random_id()), connection_(request.primary, request.timeout),
-        max_messages_(max_messages) {
-    connection_.send(make_query(request, type, id_, mac_, std::move(authority)));
+  TransferExchange(const PrimaryRequest& request, uint16_t type, std::vector<Record> authority, size_t max_messages)
+      : connection_(request.primary, request.timeout) {
+    const uint16_t id = random_id();
+    std::vector<uint8_t> mac;
+    connection_.send(make_query(request, type, id, mac, std::move(authority)));
+    answer_.emplace(request, id, std::move(mac), max_messages, [this] { return connection_.receive(); });
   }
-
-  Record next() {
-    while (next_ == answer_.answers.size()) read_message();
-    return std::move(answer_.answers[next_++]);
-  }
-
-  // Whether the message read last holds records not handed out yet.
-  bool message_has_more() const { return next_ < answer_.answers.size(); }
+  TransferAnswer& answer() { return *answer_; }
 
  private:
-  void read_message() {
-    if (messages_ == max_messages_)
-      throw MessageError(who(request_) + ": transfer of more than " + std::to_string(max_messages_) + " messages");
-    auto wire = connection_.receive();
-    try {
-      answer_ = parse_message(wire);
-    } catch (const MessageError& e) {
-      throw MessageError(who(request_) + ": " + e.what());
-    }
-    check_answer(request_, answer_, id_);
-    check_tsig(request_, wire, mac_, messages_ > 0);
-    ++messages_;
-    next_ = 0;
-  }
-
-  const PrimaryRequest& request_;
-  uint16_t id_;
-  std::vector<uint8_t> mac_;  // the request's, then each answer message's
   TcpConnection connection_;
-  size_t max_messages_;
-  size_t messages_ = 0;
-  Message answer_;
-  size_t next_ = 0;
+  std::optional<TransferAnswer> answer_;
 };
 
 bool is_zone_soa(const PrimaryRequest& request, const Record& record) {
@@ -160,8 +131,37 @@ uint32_t query_primary_serial(const PrimaryRequest& request) {
   throw MessageError(who(request) + ": no SOA in the answer (not authoritative for the zone?)");
 }
 
+TransferAnswer::TransferAnswer(const PrimaryRequest& request, uint16_t id, std::vector<uint8_t> request_mac,
+                               size_t max_messages, Receive receive)
+    : request_(request), id_(id), mac_(std::move(request_mac)), max_messages_(max_messages),
+      receive_(std::move(receive)) {}
+
+Record TransferAnswer::next() {
+  while (next_ == answer_.answers.size()) read_message();
+  return std::move(answer_.answers[next_++]);
+}
+
+void TransferAnswer::read_message() {
+  if (messages_ == max_messages_)
+    throw MessageError(who(request_) + ": transfer of more than " + std::to_string(max_messages_) + " messages");
+  auto wire = receive_();
+  try {
+    answer_ = parse_message(wire);
+  } catch (const MessageError& e) {
+    throw MessageError(who(request_) + ": " + e.what());
+  }
+  check_answer(request_, answer_, id_);
+  check_tsig(request_, wire, mac_, messages_ > 0);
+  ++messages_;
+  next_ = 0;
+}
+
 std::vector<Record> transfer_zone(const PrimaryRequest& request, size_t max_records) {
-  AnswerStream answer(request, kTypeAxfr, {}, with_closing_soa(max_records));
+  TransferExchange exchange(request, kTypeAxfr, {}, with_closing_soa(max_records));
+  return read_axfr_answer(request, exchange.answer(), max_records);
+}
+
+std::vector<Record> read_axfr_answer(const PrimaryRequest& request, TransferAnswer& answer, size_t max_records) {
   std::vector<Record> records;
   for (;;) {
     Record record = answer.next();
@@ -180,7 +180,13 @@ IxfrResult transfer_zone_incremental(const PrimaryRequest& request, const Record
   if (current_soa.type != dns::rr_type::SOA)
     throw MessageError(where + ": our SOA record is a " + dns::type_name(current_soa.type));
   const uint32_t ours = soa_serial(current_soa, where + ": our SOA");
-  AnswerStream answer(request, kTypeIxfr, {current_soa}, with_closing_soa(max_records));
+  TransferExchange exchange(request, kTypeIxfr, {current_soa}, with_closing_soa(max_records));
+  return read_ixfr_answer(request, exchange.answer(), ours, max_records);
+}
+
+IxfrResult read_ixfr_answer(const PrimaryRequest& request, TransferAnswer& answer, uint32_t ours,
+                            size_t max_records) {
+  const std::string where = who(request) + ": IXFR";
   size_t received = 0;
   auto take = [&] {
     Record record = answer.next();

@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,45 @@ struct IxfrResult {
 // a newer SOA with nothing after it), or larger than max_records.
 IxfrResult transfer_zone_incremental(const PrimaryRequest& request, const Record& current_soa,
                                      size_t max_records = 50'000'000);
+
+// The answer records of a zone transfer, handed out one at a time whatever
+// the message boundaries. Each message `receive` returns is checked (ID,
+// RCODE, TSIG chained to the message before, RFC 8945 §5.3.1) before any of
+// its records is used; at most `max_messages` are read, so a primary sending
+// empty messages cannot keep us forever. The functions above read from a TCP
+// connection through it; tests and fuzzers feed it prepared messages.
+class TransferAnswer {
+ public:
+  using Receive = std::function<std::vector<uint8_t>()>;
+  // `request_mac` is the MAC of our signed request (empty when unsigned).
+  TransferAnswer(const PrimaryRequest& request, uint16_t id, std::vector<uint8_t> request_mac, size_t max_messages,
+                 Receive receive);
+
+  Record next();
+  // Whether the message read last holds records not handed out yet.
+  bool message_has_more() const { return next_ < answer_.answers.size(); }
+
+ private:
+  void read_message();
+
+  const PrimaryRequest& request_;
+  uint16_t id_;
+  std::vector<uint8_t> mac_;  // the request's, then each answer message's
+  size_t max_messages_;
+  Receive receive_;
+  size_t messages_ = 0;
+  Message answer_;
+  size_t next_ = 0;
+};
+
+// What transfer_zone makes of an AXFR answer: the records, SOA first,
+// without the closing SOA. Throws MessageError as transfer_zone does.
+std::vector<Record> read_axfr_answer(const PrimaryRequest& request, TransferAnswer& answer, size_t max_records);
+
+// What transfer_zone_incremental makes of an IXFR answer to a request that
+// carried serial `ours`. Throws as transfer_zone_incremental does.
+IxfrResult read_ixfr_answer(const PrimaryRequest& request, TransferAnswer& answer, uint32_t ours,
+                            size_t max_records);
 
 // Applies diffs to a zone's records (SOA first, as transfer_zone returns them)
 // and returns the new records (new SOA first). Records match by owner (any

@@ -97,6 +97,9 @@ class Reader {
         size_t target = static_cast<size_t>(length & 0x3f) << 8 | wire_[pos + 1];
         if (end == 0) end = pos + 2;
         if (target >= limit) throw MessageError("compression pointer does not point backwards");
+        // No name starts in the header; a name there would also change
+        // meaning when the counts change (as appending a TSIG does).
+        if (target < 12) throw MessageError("compression pointer into the header");
         limit = target;
         pos = target;
         continue;

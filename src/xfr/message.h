@@ -63,7 +63,8 @@ struct Message {
 };
 
 // Parses a whole message; throws MessageError on truncation, bad pointers
-// (forward, looping, or out of bounds), names over 255 octets, or trailing junk.
+// (forward, looping, into the header, or out of bounds), names over 255
+// octets, or trailing junk.
 Message parse_message(std::span<const uint8_t> wire);
 
 // Builds the wire form. Owner names and the names inside RDATA of the

@@ -18,7 +18,7 @@ using asio::ip::tcp;
 using asio::ip::udp;
 
 namespace {
-constexpr uint16_t kTypeAxfr = 252, kTypeIxfr = 251;
+constexpr uint16_t kTypeAxfr = 252, kTypeIxfr = 251, kTypeTsig = 250;
 
 // The answer to an allowed AXFR or IXFR, and how to describe it in the log.
 // IXFR is answered from the journal when it reaches the client's serial
@@ -55,6 +55,34 @@ std::pair<std::vector<std::vector<uint8_t>>, std::string> transfer_messages(cons
     }
   }
   return full(" (the journal does not reach serial " + std::to_string(*client) + ")");
+}
+
+// The answer to a request whose TSIG did not verify with `key` (RFC 8945
+// §5.2): FORMERR for a malformed TSIG record (§5.2.2.1: also a MAC shorter
+// than allowed); otherwise NOTAUTH with the TSIG error. BADKEY and BADSIG
+// answers are unsigned (§5.3.2); BADTIME and BADTRUNC ones, whose request MAC
+// was good, are signed, and BADTIME keeps the request's Time Signed and puts
+// ours in Other Data so that the client can verify it and see its clock is off.
+std::vector<uint8_t> tsig_refusal(const Message& query, const TsigVerification& check, const TsigKey* key,
+                                  uint64_t now) {
+  using Outcome = TsigVerification::Outcome;
+  if (check.outcome == Outcome::formerr) return build_message(error_answer(query, rcode::formerr));
+  std::vector<uint8_t> wire = build_message(error_answer(query, rcode::notauth));
+  if ((check.outcome == Outcome::badtime || check.outcome == Outcome::badtrunc) && key) {
+    TsigSignOptions options;
+    options.request_mac = check.mac;
+    options.time_signed = check.outcome == Outcome::badtime ? check.time_signed : now;
+    options.error = check.outcome == Outcome::badtime ? tsig_error::badtime : tsig_error::badtrunc;
+    if (check.outcome == Outcome::badtime) {
+      dns::put_u16(options.other, static_cast<uint16_t>(now >> 32));
+      dns::put_u32(options.other, static_cast<uint32_t>(now));
+    }
+    tsig_sign(wire, *key, options);
+  } else {
+    tsig_append_unsigned(wire, check.key_name, check.algorithm, now,
+                         check.outcome == Outcome::badkey ? tsig_error::badkey : tsig_error::badsig);
+  }
+  return wire;
 }
 
 }  // namespace
@@ -121,7 +149,28 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
   };
   bool transfer = query.questions.size() == 1 &&
                   (query.questions[0].type == kTypeAxfr || query.questions[0].type == kTypeIxfr);
-  if (!transfer) return {build_message(answer_query(query, lookup, over_udp))};
+  auto now = static_cast<uint64_t>(std::time(nullptr));
+  if (!transfer) {
+    std::vector<uint8_t> answer = build_message(answer_query(query, lookup, over_udp));
+    // RFC 8945 §5.3: a signed query gets a signed answer, or a TSIG error;
+    // the zone's transfer key is the one key a query may be signed with.
+    if (query.additional.empty() || query.additional.back().type != kTypeTsig) return {answer};
+    std::shared_ptr<const ServedZone> served;
+    if (query.questions.size() == 1) served = zones_.find(query.questions[0].name);
+    std::vector<TsigKey> keys;
+    if (served && served->transfer_tsig) keys.push_back(*served->transfer_tsig);
+    TsigVerification check = tsig_verify(request, keys, now);
+    if (check.outcome == TsigVerification::Outcome::unsigned_message) return {answer};
+    if (check.outcome != TsigVerification::Outcome::ok) {
+      log_("query from " + source + " refused: " + check.describe());
+      return {tsig_refusal(query, check, keys.empty() ? nullptr : &keys.front(), now)};
+    }
+    TsigSignOptions options;
+    options.time_signed = now;
+    options.request_mac = check.mac;
+    tsig_sign(answer, keys.front(), options);
+    return {answer};
+  }
 
   const std::string qname = dns::to_text(query.questions[0].name);
   const char* kind = query.questions[0].type == kTypeAxfr ? "AXFR" : "IXFR";
@@ -143,7 +192,6 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
     if (counters_) counters_->count(served->zone->origin().to_text(), "out", kind, "refused");
     return {build_message(error_answer(query, rcode::refused))};
   }
-  auto now = static_cast<uint64_t>(std::time(nullptr));
   std::vector<uint8_t> request_mac;
   if (served->transfer_tsig) {
     std::vector<TsigKey> keys{*served->transfer_tsig};
@@ -152,7 +200,11 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
       if (counters_) counters_->count(served->zone->origin().to_text(), "out", kind, "refused");
       log_(qname + ": " + kind + " from " + source + " refused: " + check.describe() + "; transfer-tsig " +
            dns::to_text(served->transfer_tsig->name) + " required");
-      return {build_message(error_answer(query, rcode::notauth))};
+      // An unsigned request is refused like one from outside allow-transfer
+      // (as BIND does); a TSIG that fails gets its RFC 8945 §5.2 error.
+      if (check.outcome == TsigVerification::Outcome::unsigned_message)
+        return {build_message(error_answer(query, rcode::refused))};
+      return {tsig_refusal(query, check, &keys.front(), now)};
     }
     request_mac = check.mac;
   }

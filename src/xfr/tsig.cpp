@@ -68,6 +68,13 @@ void put_u48(std::vector<uint8_t>& out, uint64_t v) {
   dns::put_u32(out, static_cast<uint32_t>(v));
 }
 
+// One more record in ARCOUNT, for the TSIG record just appended.
+void count_additional_record(std::vector<uint8_t>& wire) {
+  uint16_t arcount = static_cast<uint16_t>(dns::get_u16(wire.data() + 10) + 1);
+  wire[10] = static_cast<uint8_t>(arcount >> 8);
+  wire[11] = static_cast<uint8_t>(arcount);
+}
+
 std::string lower(std::string wire) {
   dns::lowercase_name(wire.data(), wire.size());
   return wire;
@@ -132,7 +139,7 @@ std::optional<TsigKey> make_tsig_key(const std::string& name, const std::string&
 
 std::vector<uint8_t> tsig_sign(std::vector<uint8_t>& wire, const TsigKey& key, const TsigSignOptions& options) {
   if (wire.size() < 12) throw MessageError("message shorter than its header");
-  Variables v{options.time_signed, options.fudge, options.error, {}};
+  Variables v{options.time_signed, options.fudge, options.error, options.other};
   std::vector<uint8_t> mac = hmac(key, mac_input(wire, key, options.request_mac, v, options.timers_only));
   uint16_t original_id = dns::get_u16(wire.data());
 
@@ -148,13 +155,33 @@ std::vector<uint8_t> tsig_sign(std::vector<uint8_t>& wire, const TsigKey& key, c
   append(rdata, mac);
   dns::put_u16(rdata, original_id);
   dns::put_u16(rdata, v.error);
+  dns::put_u16(rdata, static_cast<uint16_t>(v.other.size()));
+  append(rdata, v.other);
+  dns::put_u16(wire, static_cast<uint16_t>(rdata.size()));
+  append(wire, rdata);
+  count_additional_record(wire);
+  return mac;
+}
+
+void tsig_append_unsigned(std::vector<uint8_t>& wire, const std::string& key_name, const std::string& algorithm,
+                          uint64_t time_signed, uint16_t error) {
+  if (wire.size() < 12) throw MessageError("message shorter than its header");
+  uint16_t original_id = dns::get_u16(wire.data());
+  append(wire, key_name);
+  dns::put_u16(wire, kTypeTsig);
+  dns::put_u16(wire, kClassAny);
+  dns::put_u32(wire, 0);
+  std::vector<uint8_t> rdata;
+  append(rdata, algorithm);
+  put_u48(rdata, time_signed);
+  dns::put_u16(rdata, 300);
+  dns::put_u16(rdata, 0);  // MAC size: unsigned
+  dns::put_u16(rdata, original_id);
+  dns::put_u16(rdata, error);
   dns::put_u16(rdata, 0);
   dns::put_u16(wire, static_cast<uint16_t>(rdata.size()));
   append(wire, rdata);
-  uint16_t arcount = static_cast<uint16_t>(dns::get_u16(wire.data() + 10) + 1);
-  wire[10] = static_cast<uint8_t>(arcount >> 8);
-  wire[11] = static_cast<uint8_t>(arcount);
-  return mac;
+  count_additional_record(wire);
 }
 
 TsigVerification tsig_verify(std::span<const uint8_t> wire, std::span<const TsigKey> keys, uint64_t now,
@@ -201,6 +228,7 @@ TsigVerification tsig_verify(std::span<const uint8_t> wire, std::span<const Tsig
     if (pos + 6 + other_length != rd.size()) throw MessageError("TSIG RDATA length mismatch");
     v.other.assign(rd.begin() + static_cast<long>(pos + 6), rd.end());
     result.time_signed = v.time_signed;
+    result.algorithm = algorithm;
 
     auto key = std::find_if(keys.begin(), keys.end(), [&](const TsigKey& k) {
       return k.name == result.key_name && k.algorithm == algorithm;
@@ -228,12 +256,13 @@ TsigVerification tsig_verify(std::span<const uint8_t> wire, std::span<const Tsig
       result.outcome = Outcome::badsig;
       return result;
     }
-    if (mac_size < expected.size()) {
-      result.outcome = Outcome::badtrunc;
+    // §5.2.3 before §5.2.4: the time, then the local truncation policy.
+    uint64_t skew = now > v.time_signed ? now - v.time_signed : v.time_signed - now;
+    if (skew > v.fudge) {
+      result.outcome = Outcome::badtime;
       return result;
     }
-    uint64_t skew = now > v.time_signed ? now - v.time_signed : v.time_signed - now;
-    result.outcome = skew > v.fudge ? Outcome::badtime : Outcome::ok;
+    result.outcome = mac_size < expected.size() ? Outcome::badtrunc : Outcome::ok;
   } catch (const MessageError&) {
     result.outcome = Outcome::formerr;
   }

@@ -31,6 +31,7 @@ struct TsigSignOptions {
   std::vector<uint8_t> request_mac;  // for a response: the MAC of the request
   bool timers_only = false;          // later messages of a multi-message answer (§5.3.1)
   uint16_t error = tsig_error::none;
+  std::vector<uint8_t> other;        // Other Data: the server's time in a BADTIME answer (§5.2.3)
 };
 
 // Appends a TSIG record to `wire` (a complete message without one) and
@@ -38,10 +39,16 @@ struct TsigSignOptions {
 // exchange needs.
 std::vector<uint8_t> tsig_sign(std::vector<uint8_t>& wire, const TsigKey& key, const TsigSignOptions& options);
 
+// Appends the unsigned TSIG record of an error answer (RFC 8945 §5.3.2: MAC
+// size 0) naming `key_name` and `algorithm` (wire), and increments ARCOUNT.
+void tsig_append_unsigned(std::vector<uint8_t>& wire, const std::string& key_name, const std::string& algorithm,
+                          uint64_t time_signed, uint16_t error);
+
 struct TsigVerification {
   enum class Outcome { unsigned_message, ok, formerr, badkey, badsig, badtime, badtrunc };
   Outcome outcome = Outcome::unsigned_message;
   std::string key_name;     // wire, as in the record
+  std::string algorithm;    // wire, lower case, as in the record
   std::vector<uint8_t> mac; // the MAC received (for signing the answer)
   uint64_t time_signed = 0;
   uint16_t original_id = 0;
