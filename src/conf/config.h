@@ -147,6 +147,11 @@ struct ZoneConfig {
   uint64_t journal_max_bytes = 256u << 20;
   // A transfer in of more records than this is refused (a runaway primary).
   size_t max_records = 50'000'000;
+  // A transfer in that takes longer than this in all, or is bigger than
+  // this many octets, is cut off (a primary trickling data or sending a
+  // runaway zone cannot tie up a worker); 0: no limit.
+  uint32_t transfer_timeout_s = 2 * 3600;        // "transfer-timeout" (as BIND's max-transfer-time-in)
+  uint64_t max_transfer_bytes = 4ull << 30;      // "max-transfer-size"
   // Name servers of the parent zone asked whether a DS is there (RFC 7583
   // "DS seen"); empty: the operator confirms DS changes by hand.
   std::vector<std::string> parent_servers;  // "192.0.2.53:53"

@@ -118,7 +118,8 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   }
   fields.allow_only({"name", "policy", "primaries", "file", "primary-tsig", "allow-notify", "notify",
                      "allow-transfer", "transfer-tsig", "max-removed-share", "journal-max-entries",
-                     "journal-max-size", "max-records", "parent-servers"});
+                     "journal-max-size", "max-records", "parent-servers", "transfer-timeout",
+                     "max-transfer-size"});
 
   if (auto policy = fields.string("policy", true)) {
     zone.policy = *policy;
@@ -165,13 +166,17 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   }
   if (auto entries = fields.number("journal-max-entries", 1, 1'000'000)) zone.journal_max_entries = *entries;
   if (auto records = fields.number("max-records", 1, 1'000'000'000)) zone.max_records = *records;
-  if (auto size = fields.string("journal-max-size")) {
-    if (auto bytes = parse_size(*size))
-      zone.journal_max_bytes = *bytes;
-    else
-      fields.problem(*fields.find("journal-max-size"),
-                     "journal-max-size: \"" + *size + "\" is not a size (like 64M, 1G or 500000)");
+  for (auto [key, slot] : {std::pair{"journal-max-size", &zone.journal_max_bytes},
+                           std::pair{"max-transfer-size", &zone.max_transfer_bytes}}) {
+    if (auto size = fields.string(key)) {
+      if (auto bytes = parse_size(*size))
+        *slot = *bytes;
+      else
+        fields.problem(*fields.find(key),
+                       std::string(key) + ": \"" + *size + "\" is not a size (like 64M, 1G or 500000)");
+    }
   }
+  if (auto seconds = fields.duration("transfer-timeout")) zone.transfer_timeout_s = *seconds;
 
   if (!name || zone.name.empty()) return;
   for (const auto& other : reader.config.zones) {

@@ -97,6 +97,8 @@ class TransferExchange {
  public:
   TransferExchange(const PrimaryRequest& request, uint16_t type, std::vector<Record> authority, size_t max_messages)
       : connection_(request.primary, request.timeout) {
+    if (request.max_transfer_time.count())
+      connection_.set_deadline(std::chrono::steady_clock::now() + request.max_transfer_time, "transfer-timeout");
     const uint16_t id = random_id();
     std::vector<uint8_t> mac;
     connection_.send(make_query(request, type, id, mac, std::move(authority)));
@@ -145,6 +147,10 @@ void TransferAnswer::read_message() {
   if (messages_ == max_messages_)
     throw MessageError(who(request_) + ": transfer of more than " + std::to_string(max_messages_) + " messages");
   auto wire = receive_();
+  bytes_ += wire.size() + 2;  // with the TCP length prefix
+  if (request_.max_transfer_bytes && bytes_ > request_.max_transfer_bytes)
+    throw MessageError(who(request_) + ": transfer larger than " + std::to_string(request_.max_transfer_bytes) +
+                       " octets (max-transfer-size); cut off after " + std::to_string(messages_) + " messages");
   try {
     answer_ = parse_message(wire);
   } catch (const MessageError& e) {

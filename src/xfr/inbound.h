@@ -19,7 +19,11 @@ struct PrimaryRequest {
   conf::SocketAddress primary;
   std::string zone;  // wire
   const TsigKey* tsig = nullptr;
-  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds timeout{5000};  // for each wait: connecting, each part of a message
+  // A whole transfer (AXFR/IXFR) is cut off after this long, or after this
+  // many octets of answer messages; 0: no limit.
+  std::chrono::seconds max_transfer_time{0};
+  uint64_t max_transfer_bytes = 0;
 };
 
 // The primary's SOA serial for the zone. Throws TransportError or
@@ -82,6 +86,7 @@ class TransferAnswer {
   size_t max_messages_;
   Receive receive_;
   size_t messages_ = 0;
+  uint64_t bytes_ = 0;
   Message answer_;
   size_t next_ = 0;
 };

@@ -90,6 +90,32 @@ TcpConnection::TcpConnection(const conf::SocketAddress& peer, std::chrono::milli
   }
 }
 
+void TcpConnection::set_deadline(std::chrono::steady_clock::time_point deadline, std::string name) {
+  started_ = std::chrono::steady_clock::now();
+  deadline_ = deadline;
+  deadline_name_ = std::move(name);
+}
+
+std::chrono::milliseconds TcpConnection::next_wait(const char* what) const {
+  if (!deadline_) return timeout_;
+  auto now = std::chrono::steady_clock::now();
+  if (now >= *deadline_)
+    throw TransportError(peer_ + ": still waiting for " + what + " after " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - started_).count()) +
+                         " s: " + deadline_name_ + " reached, cut off");
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - now) + std::chrono::milliseconds(1);
+  return std::min(timeout_, left);
+}
+
+void TcpConnection::wait(short events, const char* what) const {
+  try {
+    wait_for(fd_, events, next_wait(what), peer_, what);
+  } catch (const TransportError&) {
+    next_wait(what);  // when the deadline is what ran out, say so
+    throw;
+  }
+}
+
 TcpConnection::~TcpConnection() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -99,7 +125,7 @@ void TcpConnection::send(const std::vector<uint8_t>& message) {
   framed.insert(framed.end(), message.begin(), message.end());
   size_t sent = 0;
   while (sent < framed.size()) {
-    wait_for(fd_, POLLOUT, timeout_, peer_, "room to send");
+    wait(POLLOUT, "room to send");
     ssize_t n = ::send(fd_, framed.data() + sent, framed.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransportError(peer_ + ": send: " + std::strerror(errno));
     if (n > 0) sent += static_cast<size_t>(n);
@@ -109,7 +135,7 @@ void TcpConnection::send(const std::vector<uint8_t>& message) {
 void TcpConnection::read_exactly(uint8_t* data, size_t length) {
   size_t got = 0;
   while (got < length) {
-    wait_for(fd_, POLLIN, timeout_, peer_, "data over TCP");
+    wait(POLLIN, "data over TCP");
     ssize_t n = ::recv(fd_, data + got, length - got, 0);
     if (n == 0) throw TransportError(peer_ + ": connection closed mid-message");
     if (n < 0 && errno != EAGAIN && errno != EINTR) throw TransportError(peer_ + ": recv: " + std::strerror(errno));

@@ -7,12 +7,15 @@ MODE_FILE at every request: "MODE SERIAL", where MODE is
   cut        an AXFR that stops after its first message (connection closed)
   outside    an AXFR holding a record outside the zone
   big        an AXFR of 500 extra records
+  fat        an AXFR of 40 extra TXT records of 2,000 octets each (80 KB)
+  trickle    an AXFR sent one octet every 50 ms (never ends in time)
 usage: hostile_primary.py ZONE PORT MODE_FILE
 """
 import socket
 import struct
 import sys
 import threading
+import time
 
 ZONE, PORT, MODE_FILE = sys.argv[1].rstrip(".") + ".", int(sys.argv[2]), sys.argv[3]
 
@@ -40,6 +43,10 @@ def zone_records(mode, serial):
         out.append(record(f"h{i}.{ZONE}", 1, bytes([192, 0, 2, i + 1])))
     if mode == "outside":
         out.append(record("evil.example.org.", 1, bytes([203, 0, 113, 66])))
+    if mode == "fat":
+        for i in range(40):
+            text = bytes([250]) + b"x" * 250
+            out.append(record(f"fat{i}.{ZONE}", 16, text * 8))
     if mode == "big":
         for i in range(500):
             out.append(record(f"big{i}.{ZONE}", 1, bytes([198, 51, 100, i % 250 + 1])))
@@ -113,9 +120,16 @@ def serve_tcp_client(conn):
             query = b""
             while len(query) < length:
                 query += conn.recv(length - len(query))
+            trickle = current()[0] == "trickle"
             for i, message in enumerate(answer_messages(query)):
                 message = fix_qdcount(message, i == 0)
-                conn.sendall(struct.pack("!H", len(message)) + message)
+                framed = struct.pack("!H", len(message)) + message
+                if not trickle:
+                    conn.sendall(framed)
+                    continue
+                for octet in framed:  # each octet well within any per-read timeout
+                    conn.sendall(bytes([octet]))
+                    time.sleep(0.05)
         except Exception as error:
             print("tcp:", error, file=sys.stderr)
 

@@ -6,7 +6,8 @@
 #  - IXFR answered NOTIMP: falls back to AXFR
 #  - an AXFR that stops mid-way
 #  - an AXFR with a record outside the zone (named in the log)
-#  - an AXFR larger than the zone's max-records
+#  - an AXFR larger than the zone's max-records, or its max-transfer-size
+#  - an AXFR trickling in one octet at a time, past the zone's transfer-timeout
 #  - a serial that goes backwards: not followed, logged with the way out
 # and a good version afterwards is followed again.
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
@@ -31,6 +32,8 @@ zones:
     primaries: ["127.0.0.1:$primary_port"]
     allow-transfer: ["127.0.0.1"]
     max-records: 100
+    max-transfer-size: 40K
+    transfer-timeout: 3s
 YAML
 python3 "$SRC/tests/system/hostile_primary.py" example.test "$primary_port" "$TMP/mode" 2> "$TMP/primary.err" &
 primary=$!
@@ -56,6 +59,16 @@ check "the last good version stays in service" still_good
 
 echo "big 5" > "$TMP/mode"
 check "a transfer over max-records is refused" wait_log "example.test.: refresh failed .*larger than 100 records"
+check "the last good version stays in service" still_good
+
+echo "fat 5" > "$TMP/mode"
+check "a transfer over max-transfer-size is refused" \
+  wait_log "example.test.: refresh failed .*transfer larger than 40960 octets \(max-transfer-size\)"
+check "the last good version stays in service" still_good
+
+echo "trickle 5" > "$TMP/mode"
+check "a transfer trickling past transfer-timeout is cut off" \
+  wait_log "example.test.: refresh failed .*transfer-timeout reached, cut off"
 check "the last good version stays in service" still_good
 
 echo "good 4294967000" > "$TMP/mode"

@@ -481,7 +481,7 @@ TEST_F(ConfigTest, ReadsThePipelineLimitsAndResignBump) {
       "policies: [{name: p, keystore: k, serial: keep, resign-bump: true}]\n"
       "zones:\n"
       "  - {name: a.example, policy: p, file: z, max-removed-share: 20%, journal-max-entries: 7,"
-      " journal-max-size: 64M, max-records: 1000}\n"
+      " journal-max-size: 64M, max-records: 1000, transfer-timeout: 10m, max-transfer-size: 1G}\n"
       "  - {name: b.example, policy: p, file: z, max-removed-share: 100}\n"
       "  - {name: c.example, policy: p, file: z}\n");
   EXPECT_TRUE(config.policies[0].resign_bump);
@@ -489,11 +489,15 @@ TEST_F(ConfigTest, ReadsThePipelineLimitsAndResignBump) {
   EXPECT_EQ(config.zones[0].journal_max_entries, 7u);
   EXPECT_EQ(config.zones[0].journal_max_bytes, 64u << 20);
   EXPECT_EQ(config.zones[0].max_records, 1000u);
+  EXPECT_EQ(config.zones[0].transfer_timeout_s, 600u);
+  EXPECT_EQ(config.zones[0].max_transfer_bytes, 1ull << 30);
   EXPECT_DOUBLE_EQ(config.zones[1].max_removed_share, 1.0);
   EXPECT_DOUBLE_EQ(config.zones[2].max_removed_share, 0.5);  // the defaults
   EXPECT_EQ(config.zones[2].journal_max_entries, 100u);
   EXPECT_EQ(config.zones[2].journal_max_bytes, 256u << 20);
   EXPECT_EQ(config.zones[2].max_records, 50'000'000u);
+  EXPECT_EQ(config.zones[2].transfer_timeout_s, 7200u);
+  EXPECT_EQ(config.zones[2].max_transfer_bytes, 4ull << 30);
 }
 
 TEST_F(ConfigTest, ChecksThePipelineLimitsAndResignBump) {
@@ -505,7 +509,8 @@ TEST_F(ConfigTest, ChecksThePipelineLimitsAndResignBump) {
       "zones:\n"
       "  - {name: a.example, policy: p, file: z, max-removed-share: 150%}\n"                        // 6
       "  - {name: b.example, policy: p, file: z, max-removed-share: half}\n"                        // 7
-      "  - {name: c.example, policy: p, file: z, journal-max-entries: 0, journal-max-size: 12X}\n");  // 8
+      "  - {name: c.example, policy: p, file: z, journal-max-entries: 0, journal-max-size: 12X}\n"    // 8
+      "  - {name: d.example, policy: p, file: z, transfer-timeout: soon, max-transfer-size: big}\n");  // 9
   std::vector<std::string> expected = {
       at(4) + "policy \"q\": resign-bump applies only to serial: keep (the other serial policies always "
               "publish a newer serial)",
@@ -513,6 +518,8 @@ TEST_F(ConfigTest, ChecksThePipelineLimitsAndResignBump) {
       at(7) + "zone \"b.example\": max-removed-share: \"half\" is not a percentage from 0% to 100% (like 50%)",
       at(8) + "zone \"c.example\": journal-max-entries: \"0\" is not a number from 1 to 1000000",
       at(8) + "zone \"c.example\": journal-max-size: \"12X\" is not a size (like 64M, 1G or 500000)",
+      at(9) + "zone \"d.example\": max-transfer-size: \"big\" is not a size (like 64M, 1G or 500000)",
+      at(9) + "zone \"d.example\": transfer-timeout: \"soon\" is not a duration (like 14d, 12h, 30m, 45s, 2w, 1d12h or seconds)",
   };
   EXPECT_EQ(all, expected);
 }

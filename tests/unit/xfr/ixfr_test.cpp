@@ -175,8 +175,10 @@ class LoopbackPrimary {
  public:
   using Respond = std::function<std::vector<std::vector<uint8_t>>(const std::vector<uint8_t>& query)>;
 
-  explicit LoopbackPrimary(Respond respond, bool hang_up_after_answer = false)
-      : respond_(std::move(respond)), hang_up_(hang_up_after_answer) {
+  // `trickle`: send the answer one octet at a time, this long apart (a slow or hostile primary).
+  explicit LoopbackPrimary(Respond respond, bool hang_up_after_answer = false,
+                           std::chrono::milliseconds trickle = std::chrono::milliseconds(0))
+      : respond_(std::move(respond)), hang_up_(hang_up_after_answer), trickle_(trickle) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -225,6 +227,16 @@ class LoopbackPrimary {
     return true;
   }
 
+  bool send_framed(int fd, const std::vector<uint8_t>& framed) const {
+    if (trickle_.count() == 0)
+      return ::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(framed.size());
+    for (uint8_t octet : framed) {
+      if (::send(fd, &octet, 1, MSG_NOSIGNAL) != 1) return false;
+      std::this_thread::sleep_for(trickle_);
+    }
+    return true;
+  }
+
   void serve() {
     pollfd p{listener_, POLLIN, 0};
     if (::poll(&p, 1, 5000) != 1) {
@@ -241,7 +253,7 @@ class LoopbackPrimary {
           std::vector<uint8_t> framed{static_cast<uint8_t>(message.size() >> 8), static_cast<uint8_t>(message.size())};
           framed.insert(framed.end(), message.begin(), message.end());
           // The client may stop reading early (it refused a message): that ends the answer.
-          if (::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(framed.size())) break;
+          if (!send_framed(fd, framed)) break;
         }
       }
     }
@@ -255,6 +267,7 @@ class LoopbackPrimary {
 
   Respond respond_;
   bool hang_up_;
+  std::chrono::milliseconds trickle_;
   int listener_ = -1;
   uint16_t port_ = 0;
   std::vector<uint8_t> query_;
@@ -390,6 +403,34 @@ TEST(IxfrTransfer, RefusesAnswersLargerThanMaxRecords) {
   LoopbackPrimary primary([&](const auto& query) { return answer_messages(query, split(incremental_answer(), 3)); });
   std::string error = error_of([&] { xfr::transfer_zone_incremental(primary.request(), soa(41), 5); });
   EXPECT_NE(error.find("IXFR larger than 5 records"), std::string::npos) << error;
+}
+
+TEST(IxfrTransfer, CutsOffAPrimaryTricklingDataPastTheTransferTimeout) {
+  // Each octet comes well within the per-wait timeout; only the limit on the
+  // transfer as a whole stops it.
+  LoopbackPrimary primary([&](const auto& query) { return answer_messages(query, split(incremental_answer(), 1)); },
+                          false, std::chrono::milliseconds(20));
+  xfr::PrimaryRequest request = primary.request();
+  request.max_transfer_time = std::chrono::seconds(1);
+  auto start = std::chrono::steady_clock::now();
+  std::string error = error_of([&] { xfr::transfer_zone_incremental(request, soa(41)); });
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(error.find("transfer-timeout reached, cut off"), std::string::npos) << error;
+  EXPECT_NE(error.find("127.0.0.1:"), std::string::npos) << error;
+  EXPECT_LT(took, std::chrono::milliseconds(2500));  // the limit, not the answer's end (several seconds away)
+}
+
+TEST(IxfrTransfer, CutsOffATransferLargerThanMaxTransferSize) {
+  LoopbackPrimary primary([&](const auto& query) { return answer_messages(query, split(incremental_answer(), 1)); });
+  xfr::PrimaryRequest request = primary.request();
+  request.max_transfer_bytes = 150;
+  std::string error = error_of([&] { xfr::transfer_zone_incremental(request, soa(41)); });
+  EXPECT_NE(error.find("transfer larger than 150 octets (max-transfer-size)"), std::string::npos) << error;
+
+  LoopbackPrimary roomy([&](const auto& query) { return answer_messages(query, split(incremental_answer(), 1)); });
+  request = roomy.request();
+  request.max_transfer_bytes = 100000;
+  EXPECT_EQ(xfr::transfer_zone_incremental(request, soa(41)).diffs.size(), 3u);
 }
 
 TEST(IxfrTransfer, VerifiesTsigOnEveryMessageOfASignedAnswer) {
