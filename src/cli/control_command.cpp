@@ -109,6 +109,9 @@ void print_zone(const json& zone) {
                       " bytes, from serial " + text(zone["journal"]["oldest_serial"]));
   line("held", zone["held"].is_null() ? "no" : "YES: " + text(zone["held"]["reason"]));
   if (zone["operator_hold"].get<bool>()) line("operator hold", "YES: new inputs are held until wiresign zone release");
+  if (zone.contains("unsaved"))
+    line("state dir", "NOT SAVED since " + text(zone["unsaved"]["since"]) + " (served from memory): " +
+                          text(zone["unsaved"]["error"]));
   if (zone.contains("primary")) {
     const json& p = zone["primary"];
     line("unsigned serial", text(p["unsigned_serial"]));
@@ -121,15 +124,6 @@ void print_zone(const json& zone) {
 }
 
 }  // namespace
-
-int run_policy_check(const std::vector<std::string>& args) {
-  if (args.size() != 1 || args[0].rfind("--", 0) == 0) throw UsageError("expected: policy check FILE");
-  // The same reading and checks wiresignd does at start: every problem with file:line.
-  conf::Config config = conf::load_config(args[0]);
-  std::cout << args[0] << ": OK (" << config.zones.size() << " zones, " << config.policies.size() << " policies, "
-            << config.keystores.size() << " keystores)\n";
-  return 0;
-}
 
 int run_control(const std::string& command, const std::vector<std::string>& args) {
   std::vector<std::string> positional, flags;
@@ -174,6 +168,13 @@ int run_control(const std::string& command, const std::vector<std::string>& args
   } else if (target == "/status") {
     std::cout << "wiresignd up since " << text(reply.body["started"]) << " (" << text(reply.body["uptime_seconds"])
               << " s), " << reply.body["zones"].size() << " zones\n";
+    if (reply.body.contains("keystores"))
+      for (const auto& [name, health] : reply.body["keystores"].items())
+        std::cout << "keystore " << name << ": "
+                  << (health["up"].get<bool>() ? "up"
+                                               : "FAILING since " + text(health["down_since"]) + ": " +
+                                                     text(health["last_error"]))
+                  << "\n";
     print_zone_table(reply.body["zones"]);
   } else if (target == "/zones") {
     print_zone_table(reply.body);

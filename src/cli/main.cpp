@@ -16,7 +16,9 @@ constexpr const char* kUsage =
     "       wiresign status | reload [--json] [--config FILE | --socket PATH]\n"
     "       wiresign zone list | show ZONE | resign|retransfer|notify|hold|release|discard ZONE [--json] ...\n"
     "       wiresign key list|ds ZONE [--json] ...           (the keys the running daemon publishes)\n"
+    "       wiresign key import --zone ZONE [--keys DIR | --config FILE --policy NAME] FILE... | --pkcs11-label L ...\n"
     "       wiresign policy check FILE\n"
+    "       wiresign timeline ZONE [--config FILE] [--months N] [--json]   (key events to come)\n"
     "       wiresign COMMAND --help\n";
 }
 
@@ -32,8 +34,11 @@ int main(int argc, char** argv) {
   try {
     if (command == "sign") return cli::run_sign(rest);
     if (command == "keys") return cli::run_keys(rest);
+    if (command == "key" && !rest.empty() && rest[0] == "import")
+      return cli::run_key_import({rest.begin() + 1, rest.end()});
     if (command == "status" || command == "reload" || command == "zone" || command == "key")
       return cli::run_control(command, rest);
+    if (command == "timeline") return cli::run_timeline(rest);
     if (command == "policy" && !rest.empty() && rest[0] == "check")
       return cli::run_policy_check({rest.begin() + 1, rest.end()});
     throw cli::UsageError("unknown command '" + command + "'");

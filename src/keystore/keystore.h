@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,22 @@ struct KeyRequest {
   unsigned rsa_bits = 2048;  // only for RSA
 };
 
+// A key pair read from elsewhere (BIND key files, a PEM file): see key_import.h.
+struct ImportedKey;
+
+// An existing private key object in a PKCS#11 token (another signer's, e.g.
+// OpenDNSSEC's), to be used in place: found by CKA_LABEL or by CKA_ID.
+struct AdoptRequest {
+  std::string zone;  // presentation form, trailing dot
+  KeyRole role = KeyRole::zsk;
+  dns::Algorithm algorithm = dns::Algorithm::ecdsap256sha256;
+  std::string label;       // CKA_LABEL, or
+  std::vector<uint8_t> id;  // CKA_ID
+  // When set, the key must have this tag (the one the parent's DS names);
+  // checked before anything in the token changes.
+  std::optional<uint16_t> key_tag;
+};
+
 class Keystore {
  public:
   virtual ~Keystore() = default;
@@ -62,6 +79,15 @@ class Keystore {
   virtual std::vector<KeyInfo> list_keys(const std::string& zone) = 0;
   // Creates a key (in the token, non-extractable, for PKCS#11; in a 0600 file otherwise).
   virtual KeyInfo generate_key(const KeyRequest& request) = 0;
+  // Stores an existing key pair unchanged (same DNSKEY, same key tag: no
+  // rollover), so that list_keys and open_signer find it like a generated
+  // one. Refuses a key tag the zone already has. The default refuses: a
+  // keystore that cannot hold imported keys says so.
+  virtual KeyInfo import_key(const ImportedKey& key);
+  // PKCS#11 only: takes over a private key object already in the token
+  // without copying it (it stays sensitive and non-extractable where it is).
+  // Things worth telling the operator go to `notes` (the label it replaced).
+  virtual KeyInfo adopt_key(const AdoptRequest& request, std::vector<std::string>& notes);
   // A context that signs with `key`; call once per signing thread.
   virtual std::unique_ptr<SigningContext> open_signer(const KeyInfo& key) = 0;
   // Short description for logs: "files:/var/lib/wiresign/keys", "pkcs11:token=wiresign".

@@ -8,7 +8,9 @@
 // list_keys() scans the token's private keys and keeps those labelled for the
 // zone (so a CSK stays a CSK); KeyInfo::locator is a PKCS#11 URI (RFC 7512)
 // "pkcs11:token=...;object=<label>;id=%xx..." and open_signer() finds the
-// private key by that CKA_ID. Private to keystore/.
+// private key by that CKA_ID. Imported keys (key import) are created with
+// such a label and a fresh CKA_ID; adopted objects (another signer's) keep
+// their CKA_ID and get the label: pkcs11_key_import.h. Private to keystore/.
 #pragma once
 #include <memory>
 #include <string>

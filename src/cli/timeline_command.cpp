@@ -1,0 +1,119 @@
+// `wiresign timeline ZONE`: a dry run of the zone's key lifecycle without a
+// daemon: the policy's keys in its keystore, taken as in use (and their DS
+// as at the parent), stepped through the rollover rules (RFC 7583 timings)
+// for the coming months, the parent assumed to act on DS changes in a day.
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "conf/config.h"
+#include "dns/name.h"
+#include "keystore/open_keystore.h"
+#include "policy/key_timeline.h"
+#include "policy/signing_policy.h"
+
+namespace wiresign::cli {
+namespace {
+
+constexpr const char* kTimelineUsage =
+    "usage: wiresign timeline ZONE [--config FILE] [--months N] [--json] [--no-ds] [--now UNIX-SECONDS]\n"
+    "  The key events the zone's policy will bring, from its keys in the policy's keystore.\n"
+    "  --no-ds: the zone's DS is not at the parent yet (default: it is, for its KSKs)\n";
+
+std::string utc_text(policy::UnixTime when) {
+  std::time_t t = static_cast<std::time_t>(when);
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+// `months` calendar months after `when` (UTC), day of month kept where it exists.
+policy::UnixTime months_later(policy::UnixTime when, long months) {
+  std::time_t t = static_cast<std::time_t>(when);
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  parts.tm_mon += static_cast<int>(months);
+  return static_cast<policy::UnixTime>(timegm(&parts));
+}
+
+}  // namespace
+
+int run_timeline(const std::vector<std::string>& args) {
+  std::vector<std::string> positional, flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help") {
+      std::cout << kTimelineUsage;
+      return 0;
+    }
+    if (args[i].rfind("--", 0) != 0) {
+      positional.push_back(args[i]);
+      continue;
+    }
+    flags.push_back(args[i]);
+    bool valued = args[i] == "--config" || args[i] == "--months" || args[i] == "--now";
+    if (valued && i + 1 < args.size()) flags.push_back(args[++i]);
+  }
+  if (positional.size() != 1) throw UsageError("expected one ZONE\n" + std::string(kTimelineUsage));
+  Options options(flags, {"config", "months", "now"}, {"json", "no-ds"});
+  std::string zone;
+  try {
+    const std::string& text = positional[0];
+    zone = dns::Name::from_text(text.back() == '.' ? text : text + ".").to_text();
+  } catch (const dns::ParseError& e) {
+    throw UsageError("ZONE: " + std::string(e.what()));
+  }
+  const long months = options.number("months", 12, 1, 120);
+  const policy::UnixTime now = options.number("now", static_cast<long>(std::time(nullptr)), 1, 0xffffffffL);
+
+  conf::Config config = conf::load_config(options.get("config").value_or("/etc/wiresign/wiresign.yaml"));
+  const conf::ZoneConfig* zone_config = config.find_zone(zone);
+  if (!zone_config) throw UsageError(config.path + ": no zone " + zone + " (the timeline follows a configured zone's policy)");
+  const conf::PolicyConfig* policy_config = config.find_policy(zone_config->policy);
+  if (!policy_config) throw UsageError(config.path + ": zone " + zone + " names an unknown policy");
+  const conf::KeystoreConfig* store_config = config.find_keystore(policy_config->keystore);
+  if (!store_config) throw UsageError(config.path + ": policy \"" + policy_config->name + "\" names an unknown keystore");
+  policy::SigningPolicy policy = policy::policy_from_config(*policy_config);
+  auto store = keystore::open_keystore(*store_config);
+
+  // The keys the signer would use now (the policy's algorithm), as in use.
+  policy::KeyRing ring;
+  for (const keystore::KeyInfo& key : store->list_keys(zone)) {
+    if (key.algorithm != policy.algorithm) continue;
+    keystore::KeyRole role = key.role;
+    if (key.flags == 257 && policy.csk) role = keystore::KeyRole::csk;  // files say only "SEP"
+    if (key.flags == 257 && !policy.csk && role == keystore::KeyRole::csk) role = keystore::KeyRole::ksk;
+    ring.keys.push_back(policy::adopted_key_state(key, role, !options.has("no-ds"), now));
+  }
+  const policy::UnixTime until = months_later(now, months);
+  std::vector<policy::KeyEvent> events = policy::key_timeline(ring, policy, now, until);
+
+  if (options.has("json")) {
+    nlohmann::json out = {{"zone", zone},
+                          {"policy", policy.name},
+                          {"keystore", store->describe()},
+                          {"from", utc_text(now)},
+                          {"until", utc_text(until)},
+                          {"events", nlohmann::json::array()}};
+    for (const auto& event : events)
+      out["events"].push_back({{"when", utc_text(event.when)},
+                               {"when_unix", event.when},
+                               {"key", event.key},
+                               {"label", event.label},
+                               {"what", event.what}});
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "; " << zone << " under policy \"" << policy.name << "\", " << ring.keys.size() << " keys in "
+            << store->describe() << ", " << utc_text(now) << " to " << utc_text(until)
+            << (options.has("no-ds") ? "; no DS at the parent yet" : "; the KSKs' DS at the parent")
+            << "; the parent assumed to act on DS changes within a day\n";
+  if (events.empty()) std::cout << "; no key events in this time\n";
+  std::cout << policy::timeline_text(events);
+  return 0;
+}
+
+}  // namespace wiresign::cli
