@@ -120,7 +120,8 @@ EOF
 dnskey_tags() {
   local flags proto alg key
   records "$1" DNSKEY | while read -r _ _ _ _ flags proto alg key; do
-    [[ $flags == "$2" ]] && keytag "$flags" "$proto" "$alg" "$key"
+    # `if`, not `&&`: the loop's status must not be that of the last key's flag test
+    if [[ $flags == "$2" ]]; then keytag "$flags" "$proto" "$alg" "$key"; fi
   done | sort -u
 }
 
