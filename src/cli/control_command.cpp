@@ -8,13 +8,18 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <fstream>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/zone_config_edit.h"
 #include "conf/config.h"
 
 namespace wiresign::cli {
@@ -123,6 +128,47 @@ void print_zone(const json& zone) {
   }
 }
 
+
+// Options that take a value: where the daemon is, and a new zone's settings
+// (named as in the zones section of the configuration).
+const std::set<std::string> kValued = {"socket",  "config",         "policy",       "file",         "primaries",
+                                       "notify",  "allow-transfer", "primary-tsig", "transfer-tsig"};
+
+std::vector<std::string> comma_list(const std::optional<std::string>& text) {
+  std::vector<std::string> out;
+  if (!text) return out;
+  std::stringstream in(*text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// zone add|remove: the configuration file changed (checked first), then
+// the daemon reloads it. Returns what to tell the operator.
+std::string edit_zones(const std::string& action, const std::string& zone, const Options& options) {
+  std::string path = options.get("config").value_or(kDefaultConfig);
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read it: " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (action == "add") {
+    ZoneEntry entry;
+    entry.name = zone;
+    entry.policy = options.require("policy");
+    entry.file = options.get("file").value_or("");
+    entry.primaries = comma_list(options.get("primaries"));
+    if (entry.file.empty() == entry.primaries.empty())
+      throw UsageError("zone add needs --file PATH or --primaries ADDRESS[,ADDRESS...] (one of them)");
+    entry.notify = comma_list(options.get("notify"));
+    entry.allow_transfer = comma_list(options.get("allow-transfer"));
+    entry.primary_tsig = options.get("primary-tsig").value_or("");
+    entry.transfer_tsig = options.get("transfer-tsig").value_or("");
+    replace_config_checked(path, add_zone_to_config(text, entry));
+    return "zone " + zone + " added to " + path;
+  }
+  replace_config_checked(path, remove_zone_from_config(text, zone));
+  return "zone " + zone + " removed from " + path;
+}
+
 }  // namespace
 
 int run_control(const std::string& command, const std::vector<std::string>& args) {
@@ -130,17 +176,22 @@ int run_control(const std::string& command, const std::vector<std::string>& args
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i].rfind("--", 0) == 0) {
       flags.push_back(args[i]);
-      if ((args[i] == "--socket" || args[i] == "--config") && i + 1 < args.size()) flags.push_back(args[++i]);
+      if (kValued.count(args[i].substr(2)) && i + 1 < args.size()) flags.push_back(args[++i]);
     } else {
       positional.push_back(args[i]);
     }
   }
-  Options options(flags, {"socket", "config"}, {"json"});
+  Options options(flags, kValued, {"json"});
   const bool as_json = options.has("json");
 
   http::verb method = http::verb::get;
   std::string target;
-  if (command == "status" && positional.empty()) {
+  std::string edited;  // zone add|remove: what changed in the configuration
+  if (command == "zone" && positional.size() == 2 && (positional[0] == "add" || positional[0] == "remove")) {
+    edited = edit_zones(positional[0], positional[1], options);
+    method = http::verb::post;
+    target = "/reload";
+  } else if (command == "status" && positional.empty()) {
     target = "/status";
   } else if (command == "reload" && positional.empty()) {
     method = http::verb::post;
@@ -156,9 +207,19 @@ int run_control(const std::string& command, const std::vector<std::string>& args
     target = "/zones/" + positional[1] + "/" + positional[0];
   } else {
     throw UsageError("expected: status | reload | zone list | zone show ZONE | "
-                     "zone resign|retransfer|notify|hold|release|discard ZONE | key list|ds ZONE");
+                     "zone resign|retransfer|notify|hold|release|discard ZONE | "
+                     "zone add ZONE --policy P (--file PATH | --primaries A[,B]) | zone remove ZONE | key list|ds ZONE");
   }
-  Reply reply = call(control_socket(options), method, target);
+  if (!edited.empty()) std::cout << edited << "\n";
+  Reply reply;
+  try {
+    reply = call(control_socket(options), method, target);
+  } catch (const std::exception& e) {
+    if (edited.empty()) throw;
+    std::cerr << "error: the configuration was changed, but wiresignd was not told: " << e.what()
+              << "; it takes effect at the next start or `wiresign reload`\n";
+    return 1;
+  }
   if (reply.status != 200) {
     std::cerr << "error: " << (reply.body.is_object() ? text(reply.body["error"]) : text(reply.body)) << "\n";
     return 1;

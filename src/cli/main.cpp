@@ -15,6 +15,8 @@ constexpr const char* kUsage =
     "       wiresign keys ds|list --origin ZONE [--keys DIR | --config FILE --policy NAME] ...\n"
     "       wiresign status | reload [--json] [--config FILE | --socket PATH]\n"
     "       wiresign zone list | show ZONE | resign|retransfer|notify|hold|release|discard ZONE [--json] ...\n"
+    "       wiresign zone add ZONE --policy P (--file PATH | --primaries ADDR[,ADDR]) [--notify ..] [--allow-transfer ..]\n"
+    "       wiresign zone remove ZONE            (edit the configuration, then reload the daemon)\n"
     "       wiresign key list|ds ZONE [--json] ...           (the keys the running daemon publishes)\n"
     "       wiresign key import --zone ZONE [--keys DIR | --config FILE --policy NAME] FILE... | --pkcs11-label L ...\n"
     "       wiresign policy check FILE\n"
