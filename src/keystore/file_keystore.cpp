@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <utility>
 
@@ -84,16 +86,9 @@ class FileKeystore final : public Keystore {
 
   std::vector<KeyInfo> list_keys(const std::string& zone) override {
     std::string owner = canonical_zone(zone);
-    std::string prefix = "K" + owner + "+";
     std::vector<KeyInfo> keys;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(directory_, error)) {
-      std::string name = entry.path().filename().string();
-      // BIND names files after the zone as written; compare case-insensitively.
-      if (name.size() <= prefix.size() + 4 || name.compare(name.size() - 4, 4, ".key") != 0 ||
-          strncasecmp(name.c_str(), prefix.c_str(), prefix.size()) != 0)
-        continue;
-      std::string key_path = entry.path().string();
+    for (const std::string& name : key_files_of(owner)) {
+      std::string key_path = (fs::path(directory_) / name).string();
       KeyInfo key = parse_public_key_file(read_file(key_path), key_path);
       if (key.zone != owner) continue;  // "Kexample.test.+..." can't hold another zone, but be sure
       key.locator = key_path.substr(0, key_path.size() - 4) + ".private";
@@ -102,7 +97,6 @@ class FileKeystore final : public Keystore {
       load_private_key(key);
       keys.push_back(std::move(key));
     }
-    if (error) throw KeystoreError(directory_ + ": " + error.message());
     std::sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) { return a.locator < b.locator; });
     return keys;
   }
@@ -146,6 +140,55 @@ class FileKeystore final : public Keystore {
   std::string describe() const override { return "files:" + directory_; }
 
  private:
+  // The .key file names of a zone (its "K<zone>+" prefix, any case: BIND
+  // names files after the zone as written). The directory is indexed once
+  // and again only when its modification time moves (a key written, renamed
+  // or removed), so a daemon with thousands of zones does not read a
+  // directory of tens of thousands of files for every signing.
+  std::vector<std::string> key_files_of(const std::string& owner) {
+    struct stat st{};
+    if (::stat(directory_.c_str(), &st) != 0) {
+      if (errno == ENOENT) return {};
+      throw KeystoreError(errno_text(directory_));
+    }
+    std::lock_guard lock(index_mutex_);
+    // File times tick coarsely (a few ms): two changes in one tick leave the
+    // same time, so a directory changed in the last seconds is read again.
+    bool recent = std::time(nullptr) - st.st_mtim.tv_sec < 3;
+    if (!indexed_ || recent || st.st_mtim.tv_sec != indexed_mtime_.tv_sec ||
+        st.st_mtim.tv_nsec != indexed_mtime_.tv_nsec) {
+      std::map<std::string, std::vector<std::string>> index;
+      std::error_code error;
+      for (const auto& entry : fs::directory_iterator(directory_, error)) {
+        std::string name = entry.path().filename().string();
+        // K<zone>+<algorithm>+<tag>.key: the zone part ends at the second '+' from the end.
+        if (name.size() < 6 || name[0] != 'K' || name.compare(name.size() - 4, 4, ".key") != 0) continue;
+        size_t last = name.rfind('+');
+        size_t before = last == std::string::npos || last == 0 ? std::string::npos : name.rfind('+', last - 1);
+        if (before == std::string::npos) continue;
+        index[lower(name.substr(1, before - 1))].push_back(name);
+      }
+      if (error) throw KeystoreError(directory_ + ": " + error.message());
+      index_ = std::move(index);
+      indexed_mtime_ = st.st_mtim;
+      indexed_ = true;
+    }
+    std::string key = lower(owner);
+    auto it = index_.find(key);
+    if (it == index_.end() && !key.empty() && key.back() == '.') it = index_.find(key.substr(0, key.size() - 1));
+    return it == index_.end() ? std::vector<std::string>{} : it->second;
+  }
+
+  static std::string lower(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  }
+
+  std::mutex index_mutex_;
+  bool indexed_ = false;
+  timespec indexed_mtime_{};
+  std::map<std::string, std::vector<std::string>> index_;  // lower-case zone as in the file name -> .key files
+
   // Writes the key's BIND files as generate_key and import_key store them:
   // .private (0600) first, then the .key by rename, then the directory synced.
   // Sets key.locator.

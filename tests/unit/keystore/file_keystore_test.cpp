@@ -163,6 +163,25 @@ TEST(FileKeystore, ReopenedKeystoreFindsTheSameKeys) {
   }
 }
 
+TEST(FileKeystore, SeesKeysWrittenOrRemovedByAnotherKeystoreOnTheSameDirectory) {
+  // The daemon keeps one keystore open while `wiresign key import` (another
+  // process) writes into the directory: its index must not go stale.
+  TempDir dir;
+  auto daemon_side = open_file_keystore(dir.path());
+  EXPECT_TRUE(daemon_side->list_keys("example.test.").empty());
+  KeyInfo first = open_file_keystore(dir.path())->generate_key(request_for(dns::Algorithm::ed25519, KeyRole::ksk));
+  ASSERT_EQ(daemon_side->list_keys("example.test.").size(), 1u);
+  KeyInfo second = open_file_keystore(dir.path())->generate_key(request_for(dns::Algorithm::ed25519, KeyRole::zsk));
+  auto keys = daemon_side->list_keys("example.test.");
+  ASSERT_EQ(keys.size(), 2u);
+  std::string stem = second.locator.substr(0, second.locator.size() - std::string(".private").size());
+  ASSERT_EQ(::unlink((stem + ".key").c_str()), 0);
+  keys = daemon_side->list_keys("example.test.");
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_tag, first.key_tag);
+  EXPECT_TRUE(daemon_side->list_keys("other.test.").empty());
+}
+
 TEST(FileKeystore, MixedCaseZoneGetsLowerCaseOwnerAndTheDsBindComputes) {
   TempDir dir;
   auto keystore = open_file_keystore(dir.path());
