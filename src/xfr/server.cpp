@@ -116,6 +116,11 @@ Server::Server(asio::io_context& io, const std::vector<conf::SocketAddress>& lis
     try {
       auto ip = asio::ip::make_address(address.ip);
       auto udp_socket = std::make_shared<udp::socket>(io, udp::endpoint(ip, address.port));
+      // A burst of NOTIFYs (thousands of zones changed at the primary at
+      // once) must not overflow the default receive buffer: ask for 4 MiB
+      // (the kernel caps it at net.core.rmem_max; failing is not an error).
+      boost::system::error_code ignored;
+      udp_socket->set_option(asio::socket_base::receive_buffer_size(4 << 20), ignored);
       auto acceptor = std::make_shared<tcp::acceptor>(io, tcp::endpoint(ip, address.port));
       asio::co_spawn(io, serve_udp(udp_socket), asio::detached);
       asio::co_spawn(io, accept_tcp(acceptor), asio::detached);
