@@ -110,7 +110,8 @@ void for_each_entry(ConfigReader& reader, const YAML::Node& section, std::string
 void read_server(ConfigReader& reader, const YAML::Node& node) {
   Fields fields(reader.problems, node, "server");
   fields.allow_only({"listen", "state-dir", "control", "control-tcp", "control-token-file", "metrics",
-                     "tcp-idle-timeout", "tcp-io-timeout", "max-tcp-clients"});
+                     "tcp-idle-timeout", "tcp-io-timeout", "max-tcp-clients", "max-concurrent-zones",
+                     "user"});
   for (auto [key, slot] : {std::pair{"tcp-idle-timeout", &reader.config.server.tcp_idle_timeout_s},
                            std::pair{"tcp-io-timeout", &reader.config.server.tcp_io_timeout_s}}) {
     if (auto seconds = fields.duration(key)) {
@@ -121,6 +122,7 @@ void read_server(ConfigReader& reader, const YAML::Node& node) {
     }
   }
   if (auto clients = fields.number("max-tcp-clients", 1, 100000)) reader.config.server.max_tcp_clients = *clients;
+  if (auto zones = fields.number("max-concurrent-zones", 1, 256)) reader.config.server.max_concurrent_zones = *zones;
   reader.config.server.where = reader.problems.where(node);
   if (auto listen = fields.strings("listen")) {
     for (const auto& [text, at] : *listen) {
@@ -132,6 +134,12 @@ void read_server(ConfigReader& reader, const YAML::Node& node) {
   }
   if (auto state_dir = fields.string("state-dir")) reader.config.server.state_dir = reader.resolve_path(*state_dir);
   if (auto control = fields.string("control")) reader.config.server.control = reader.resolve_path(*control);
+  if (auto user = fields.string("user")) {
+    if (user->empty() || user->find_first_of(" \t/") != std::string::npos)
+      fields.problem(*fields.find("user"), "user: \"" + *user + "\" is not a user name (like wiresign or wiresign:wiresign)");
+    else
+      reader.config.server.user = *user;
+  }
   // Loopback addresses only: the control API and the metrics are not for
   // other hosts (a TCP control port also needs a token).
   auto loopback = [&](std::string_view key) -> std::string {

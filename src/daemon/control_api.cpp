@@ -91,6 +91,9 @@ std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now)
                     {"oldest_serial", signing.journal_oldest_serial ? json(*signing.journal_oldest_serial) : json(nullptr)}};
   out["held"] = signing.held ? json{{"reason", signing.held_reason}} : json(nullptr);
   out["operator_hold"] = signing.operator_hold;
+  out["saved"] = signing.unsaved_since == 0;
+  if (signing.unsaved_since)
+    out["unsaved"] = {{"since", when(signing.unsaved_since)}, {"error", signing.save_error}};
   if (std::optional<RefreshStatus> followed = zones_.refresh_status(zone.name)) {
     const RefreshStatus& refresh = *followed;
     json primary;
@@ -122,8 +125,15 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
   if (target == "/status" && request.method == "GET") {
     json zones = json::array();
     for (const auto& zone : config.zones) zones.push_back(json::parse(zone_json(zone, now)));
+    json keystores = json::object();
+    for (const auto& [name, health] : loader_.keystore_health())
+      keystores[name] = {{"up", health.up},
+                         {"down_since", when(health.down_since)},
+                         {"last_error", health.last_error.empty() ? json(nullptr) : json(health.last_error)},
+                         {"last_error_at", when(health.last_error_at)}};
     return {200, "application/json",
-            json{{"started", when(started_)}, {"uptime_seconds", now - started_}, {"zones", zones}}.dump()};
+            json{{"started", when(started_)}, {"uptime_seconds", now - started_}, {"keystores", keystores},
+                 {"zones", zones}}.dump()};
   }
   if (target == "/zones" && request.method == "GET") {
     json zones = json::array();
@@ -245,6 +255,9 @@ std::string ControlApi::metrics(std::time_t now) const {
            [](auto&, const SigningStatus& s) -> std::optional<double> { return s.resign_failures; });
   per_zone({"wiresign_zone_held", "gauge", "1 when an input is held back by the sanity limits"},
            [](auto&, const SigningStatus& s) -> std::optional<double> { return s.held ? 1 : 0; });
+  per_zone({"wiresign_zone_unsaved", "gauge",
+            "1 while the version in service could not be written to the state dir (served from memory)"},
+           [](auto&, const SigningStatus& s) -> std::optional<double> { return s.unsaved_since ? 1 : 0; });
   per_zone({"wiresign_zone_publications_total", "counter", "signed versions published since start"},
            [](auto&, const SigningStatus& s) -> std::optional<double> { return static_cast<double>(s.publications); });
   per_zone({"wiresign_zone_rrsigs_made_total", "counter", "RRSIGs made (not kept from the version before) since start"},

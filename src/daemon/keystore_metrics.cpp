@@ -65,6 +65,27 @@ SignLatency& KeystoreMetrics::for_keystore(const std::string& name) {
   return *slot;
 }
 
+void KeystoreMetrics::record_failure(const std::string& name, const std::string& error, std::time_t now) {
+  std::lock_guard lock(mutex_);
+  KeystoreHealth& health = health_[name];
+  if (health.up) health.down_since = now;
+  health.up = false;
+  health.last_error = error;
+  health.last_error_at = now;
+}
+
+void KeystoreMetrics::record_success(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  KeystoreHealth& health = health_[name];
+  health.up = true;
+  health.down_since = 0;
+}
+
+std::map<std::string, KeystoreHealth> KeystoreMetrics::health() const {
+  std::lock_guard lock(mutex_);
+  return health_;
+}
+
 std::string KeystoreMetrics::render() const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -87,6 +108,10 @@ std::string KeystoreMetrics::render() const {
          "# TYPE wiresign_keystore_errors_total counter\n";
   for (const auto& [name, latency] : latencies_)
     out << "wiresign_keystore_errors_total{keystore=\"" << name << "\"} " << latency->errors.load() << "\n";
+  out << "# HELP wiresign_keystore_up 1 when the keystore's last use worked, 0 while it fails (signing retried)\n"
+         "# TYPE wiresign_keystore_up gauge\n";
+  for (const auto& [name, health] : health_)
+    out << "wiresign_keystore_up{keystore=\"" << name << "\"} " << (health.up ? 1 : 0) << "\n";
   return out.str();
 }
 

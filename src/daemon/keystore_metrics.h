@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,17 +24,29 @@ struct SignLatency {
   std::atomic<uint64_t> errors{0};
 };
 
+// Whether a keystore's last use worked, for status and alerts.
+struct KeystoreHealth {
+  bool up = true;
+  std::string last_error;   // the last failure, kept after recovery
+  std::time_t last_error_at = 0;
+  std::time_t down_since = 0;  // 0 while up
+};
+
 // The latencies of all keystores, by keystore name; entries live as long as
 // the registry (keystores may be re-opened on reload, their counts go on).
 class KeystoreMetrics {
  public:
   SignLatency& for_keystore(const std::string& name);
+  void record_failure(const std::string& name, const std::string& error, std::time_t now);
+  void record_success(const std::string& name);
+  std::map<std::string, KeystoreHealth> health() const;
   // Prometheus text for every keystore seen so far.
   std::string render() const;
 
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<SignLatency>> latencies_;
+  std::map<std::string, KeystoreHealth> health_;
 };
 
 // `inner` with every signature timed into `latency`.

@@ -18,6 +18,7 @@
 #include "daemon/control_api.h"
 #include "daemon/control_server.h"
 #include "daemon/file_watcher.h"
+#include "daemon/privileges.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
 #include "daemon/time_text.h"
@@ -71,6 +72,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // Said once per policy rather than silently ignored: the key lifecycle
+  // settings are read and linted, but rollovers are not carried out yet.
+  for (const auto& policy : config.policies) {
+    const conf::KeyLifecycleConfig& keys = policy.lifecycle;
+    if (keys.ksk_lifetime_s || keys.zsk_lifetime_s || keys.csk_lifetime_s || keys.standby_ksk || keys.standby_zsk ||
+        keys.cds || !keys.ds_hook.empty())
+      log_line("warning: policy \"" + policy.name + "\" (" + policy.where.str() +
+               ") sets key lifetimes, standby keys, cds or ds-hook: this wiresignd does not roll keys or publish "
+               "CDS by itself yet; the zone keeps its current keys (use `wiresign timeline` to see the plan)");
+  }
   for (const auto& zone : config.zones) {
     const conf::PolicyConfig* policy = config.find_policy(zone.policy);
     if (policy && policy->serial == conf::SerialPolicy::keep && !policy->resign_bump)
@@ -111,10 +122,18 @@ int main(int argc, char** argv) {
     tcp_limits.io_timeout = std::chrono::seconds(config.server.tcp_io_timeout_s);
     tcp_limits.max_clients = config.server.max_tcp_clients;
     server.set_tcp_limits(tcp_limits);
-    // Re-signing before signatures run out, releasing held inputs, and
-    // SIGHUP reloads: on their own thread, never the one serving DNS.
+    // The ports are bound: root is not needed any more (server.user).
+    daemon::drop_privileges(config.server.user, config.server.state_dir, log_line);
+    // Starting the zones and SIGHUP reloads: on their own thread, never the
+    // one serving DNS. Re-signs and transfers run on the zone scheduler's
+    // workers (see ZoneSet).
     std::atomic<bool> stopping = false, reload_requested = false;
-    std::thread resigner([&] {
+    std::thread reloader([&] {
+      // File zones: signed now, again on reload, and whenever their file
+      // changes; the other zones followed from their primaries. Started
+      // here, so that DNS and the control API answer from the first moment
+      // (saved versions are served already) while a large zone is signed.
+      zone_set.start();
       while (!stopping) {
         if (reload_requested.exchange(false)) {
           try {
@@ -123,7 +142,6 @@ int main(int argc, char** argv) {
             log_line(std::string("reload refused, the configuration in effect stays: ") + e.what());
           }
         }
-        loader.run_due_work(std::time(nullptr));
         for (int i = 0; i < 10 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
@@ -134,10 +152,7 @@ int main(int argc, char** argv) {
         stop = true;
         thread.join();
       }
-    } join_resigner{stopping, resigner};
-    // File zones: signed now, again on reload, and whenever their file
-    // changes; the other zones followed from their primaries.
-    zone_set.start();
+    } join_reloader{stopping, reloader};
     daemon::ControlApi api(zone_set, loader, log_line, &transfers, &notifier);
     std::string token;
     if (!config.server.control_token_file.empty()) {

@@ -22,8 +22,16 @@ void make_dir(const std::string& path) {
 
 constexpr std::string_view kSignedMagic = "wiresign-signed-1\n";
 
-[[noreturn]] void fail(const std::string& path, const char* what) {
-  throw std::runtime_error(path + ": " + what + ": " + std::strerror(errno));
+[[noreturn]] void fail(const std::string& path, const char* what, int error = errno) {
+  throw std::runtime_error(path + ": " + what + ": " + std::strerror(error));
+}
+
+// Removes the temporary file of a write that failed and reports the failure
+// (ENOSPC, EROFS, EIO...), not whatever the clean-up left in errno.
+[[noreturn]] void abandon(const std::string& temp, const std::string& path, const char* what) {
+  int error = errno;
+  ::unlink(temp.c_str());
+  fail(path, what, error);
 }
 
 }  // namespace
@@ -43,21 +51,22 @@ void write_file_atomically(const std::string& path, std::span<const std::string_
       ssize_t n = ::write(fd, content.data() + written, content.size() - written);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
+        int error = errno;
         ::close(fd);
-        ::unlink(temp.c_str());
-        fail(path, "write failed");
+        errno = error;
+        abandon(temp, path, "write failed");
       }
       written += static_cast<size_t>(n);
     }
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    fail(path, "fsync failed");
+  if (::fsync(fd) != 0) {
+    int error = errno;
+    ::close(fd);
+    errno = error;
+    abandon(temp, path, "fsync failed");
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    fail(path, "rename failed");
-  }
+  if (::close(fd) != 0) abandon(temp, path, "close failed");
+  if (::rename(temp.c_str(), path.c_str()) != 0) abandon(temp, path, "rename failed");
   // The rename itself is durable only once the directory is synced.
   std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
   int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);

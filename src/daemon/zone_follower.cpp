@@ -1,4 +1,4 @@
-// The refresh loop of one zone, on its own thread.
+// The refresh checks of one zone, run by the scheduler's workers.
 #include "daemon/zone_follower.h"
 
 #include <unistd.h>
@@ -47,43 +47,62 @@ ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& con
   if (!zone.primary_tsig.empty())
     if (const auto* key = config.find_tsig_key(zone.primary_tsig))
       tsig_ = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
-  if (state_) {
-    std::string saved = state_->unsigned_zone_path(zone_.name);
-    if (::access(saved.c_str(), R_OK) == 0) {
-      if (auto serial = loader_.load_saved_zone(zone_, saved)) {
-        unsigned_serial_ = *serial;
-        current_ = read_saved_records(saved, zone_.name);
-        log_(zone_.name + ": serving the saved version (unsigned serial " + std::to_string(*serial) +
-             ") until the primary answers");
-      }
-    }
-  }
-  thread_ = std::thread([this] { run(); });
 }
 
-ZoneFollower::~ZoneFollower() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+void ZoneFollower::load_saved_version() {
+  if (!state_) return;
+  std::string saved = state_->unsigned_zone_path(zone_.name);
+  if (::access(saved.c_str(), R_OK) != 0) return;
+  if (auto serial = loader_.load_saved_zone(zone_, saved)) {
+    unsigned_serial_ = *serial;
+    keep_current(read_saved_records(saved, zone_.name));
+    log_(zone_.name + ": serving the saved version (unsigned serial " + std::to_string(*serial) +
+         ") until the primary answers");
   }
-  wake_.notify_all();
-  thread_.join();
 }
 
-void ZoneFollower::notify() {
-  {
-    std::lock_guard lock(mutex_);
-    notified_ = true;
+void ZoneFollower::keep_current(const std::vector<xfr::Record>& records) {
+  std::string packed;
+  size_t size = 0;
+  for (const auto& r : records) size += r.owner.size() + 10 + r.rdata.size();
+  packed.reserve(size);
+  auto u16 = [&](uint32_t v) { packed.push_back(static_cast<char>(v >> 8)), packed.push_back(static_cast<char>(v)); };
+  for (const auto& r : records) {
+    packed += r.owner;
+    u16(r.type);
+    u16(r.rclass);
+    u16(r.ttl >> 16);
+    u16(r.ttl & 0xffff);
+    u16(static_cast<uint32_t>(r.rdata.size()));
+    packed.append(r.rdata.begin(), r.rdata.end());
   }
-  wake_.notify_all();
+  current_ = std::move(packed);
+}
+
+std::vector<xfr::Record> ZoneFollower::current_records() const {
+  std::vector<xfr::Record> records;
+  const auto* data = reinterpret_cast<const uint8_t*>(current_.data());
+  size_t pos = 0;
+  while (pos < current_.size()) {
+    size_t owner_end = pos;
+    while (data[owner_end] != 0) owner_end += 1 + data[owner_end];
+    ++owner_end;
+    xfr::Record r;
+    r.owner.assign(current_, pos, owner_end - pos);
+    r.type = dns::get_u16(data + owner_end);
+    r.rclass = dns::get_u16(data + owner_end + 2);
+    r.ttl = dns::get_u32(data + owner_end + 4);
+    size_t length = dns::get_u16(data + owner_end + 8);
+    r.rdata.assign(data + owner_end + 10, data + owner_end + 10 + length);
+    pos = owner_end + 10 + length;
+    records.push_back(std::move(r));
+  }
+  return records;
 }
 
 void ZoneFollower::retransfer() {
-  {
-    std::lock_guard lock(mutex_);
-    force_transfer_ = notified_ = true;
-  }
-  wake_.notify_all();
+  std::lock_guard lock(mutex_);
+  force_transfer_ = true;
 }
 
 RefreshStatus ZoneFollower::status() const {
@@ -91,24 +110,24 @@ RefreshStatus ZoneFollower::status() const {
   return status_;
 }
 
-void ZoneFollower::run() {
-  for (;;) {
-    uint32_t wait_s = refresh_once();
-    std::unique_lock lock(mutex_);
-    std::time_t now = std::time(nullptr);
-    status_.last_check = now;
-    if (failures_ == 0) status_.last_success = now;
-    status_.next_check = now + wait_s;
-    status_.last_outcome = outcome_;
-    status_.failures = failures_;
-    status_.unsigned_serial = unsigned_serial_;
-    status_.refresh_s = refresh_s_;
-    status_.retry_s = retry_s_;
-    status_.expire_s = expire_s_;
-    wake_.wait_for(lock, std::chrono::seconds(wait_s), [this] { return stopping_ || notified_; });
-    if (stopping_) return;
-    notified_ = false;
+uint32_t ZoneFollower::refresh() {
+  if (!started_) {
+    started_ = true;
+    load_saved_version();
   }
+  uint32_t wait_s = refresh_once();
+  std::lock_guard lock(mutex_);
+  std::time_t now = std::time(nullptr);
+  status_.last_check = now;
+  if (failures_ == 0) status_.last_success = now;
+  status_.next_check = now + wait_s;
+  status_.last_outcome = outcome_;
+  status_.failures = failures_;
+  status_.unsigned_serial = unsigned_serial_;
+  status_.refresh_s = refresh_s_;
+  status_.retry_s = retry_s_;
+  status_.expire_s = expire_s_;
+  return wait_s;
 }
 
 std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how) {
@@ -117,7 +136,8 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
     // RFC 1995: ask for the changes since our version; AXFR when the primary
     // cannot give them, or they do not apply cleanly to what we hold.
     try {
-      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_.front(), zone_.max_records);
+      std::vector<xfr::Record> current = current_records();
+      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current.front(), zone_.max_records);
       if (counters_) counters_->count(zone_.name, "in", "IXFR", answer.full ? "full" : "incremental");
       if (answer.full) {
         how = "IXFR from " + primary + " (answered with the full zone)";
@@ -131,7 +151,7 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
         }
         how = "IXFR from " + primary + " (" + std::to_string(answer.diffs.size()) + " diffs, " +
               std::to_string(removed) + " records removed, " + std::to_string(added) + " added)";
-        return xfr::apply_ixfr(current_, answer.diffs);
+        return xfr::apply_ixfr(current, answer.diffs);
       }
       log_(zone_.name + ": IXFR from " + primary + " says we are up to date, but its SOA has serial " +
            std::to_string(serial) + "; falling back to AXFR");
@@ -156,6 +176,8 @@ uint32_t ZoneFollower::refresh_once() {
   std::string errors;
   for (const auto& primary : primaries_) {
     xfr::PrimaryRequest request{primary, zone_wire, tsig_ ? &*tsig_ : nullptr, std::chrono::milliseconds(5000)};
+    request.max_transfer_time = std::chrono::seconds(zone_.transfer_timeout_s);
+    request.max_transfer_bytes = zone_.max_transfer_bytes;
     try {
       uint32_t serial = xfr::query_primary_serial(request);
       bool forced = false;
@@ -196,10 +218,10 @@ uint32_t ZoneFollower::refresh_once() {
       if (!in_service) outcome_ += "; not published (held or refused: see the signing status)";
       if (in_service) {
         unsigned_serial_ = serial;
-        current_ = std::move(records);
+        keep_current(records);
         if (state_) {
           try {
-            state_->save_unsigned_zone(zone_.name, current_);
+            state_->save_unsigned_zone(zone_.name, records);
           } catch (const std::exception& e) {
             log_(zone_.name + ": could not save serial " + std::to_string(serial) + " to the state dir: " + e.what() +
                  "; still serving it from memory");

@@ -3,14 +3,13 @@
 // transfer when its serial is newer (RFC 1982), and on failure retry with
 // back-off, forever. The last good signed version is never expired: being
 // past the SOA expire time is logged loudly, and service goes on.
+// A follower has no thread of its own: the ZoneScheduler runs its checks.
 #pragma once
 #include <chrono>
 #include <ctime>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "conf/config.h"
@@ -35,26 +34,29 @@ struct RefreshStatus {
 
 class ZoneFollower {
  public:
-  // With a state dir, the last good unsigned version saved there is signed and
-  // served at once, before the primary is asked.
+  // Cheap: nothing is read or asked until the first refresh().
   // `counters` (may be null) counts the transfers in.
   ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader, xfr::LogSink log,
                const StateDir* state = nullptr, xfr::TransferCounters* counters = nullptr);
-  ~ZoneFollower();
   ZoneFollower(const ZoneFollower&) = delete;
   ZoneFollower& operator=(const ZoneFollower&) = delete;
 
-  // A NOTIFY arrived for the zone: check the primary now.
-  void notify();
-  // The operator asks for a full transfer now, whatever the serials say.
+  // One refresh check (a scheduler job; never two at once for one follower);
+  // returns the seconds to wait before the next one. The first one, with a
+  // state dir, signs and serves the last good unsigned version saved there
+  // before the primary is asked.
+  uint32_t refresh();
+  // The operator asks for a full transfer at the next check, whatever the serials say.
   void retransfer();
   RefreshStatus status() const;
   const conf::ZoneConfig& zone() const { return zone_; }
 
  private:
-  void run();
-  // One refresh check; returns the seconds to wait before the next one.
+  void load_saved_version();
   uint32_t refresh_once();
+  // The unsigned records we hold, SOA first, unpacked for an IXFR.
+  std::vector<xfr::Record> current_records() const;
+  void keep_current(const std::vector<xfr::Record>& records);
   // The primary's new version: by IXFR from ours when we hold one (falling
   // back to AXFR), else by AXFR. `how` says which, for the logs.
   std::vector<xfr::Record> fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how);
@@ -68,7 +70,11 @@ class ZoneFollower {
   std::vector<conf::SocketAddress> primaries_;
 
   std::optional<uint32_t> unsigned_serial_;   // what we last transferred
-  std::vector<xfr::Record> current_;          // and its records, SOA first
+  // ... and its records, SOA first, packed in wire form (owner, type, class,
+  // TTL, RDLENGTH, RDATA): a fraction of the memory of xfr::Records, and
+  // only unpacked when an IXFR is applied to them.
+  std::string current_;
+  bool started_ = false;
   std::optional<uint32_t> backwards_serial_logged_;
   uint32_t refresh_s_ = 3600, retry_s_ = 600, expire_s_ = 1209600;  // from the primary's SOA
   unsigned failures_ = 0;
@@ -76,13 +82,9 @@ class ZoneFollower {
 
   std::string outcome_;  // what refresh_once did, for status
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool notified_ = false;
+  mutable std::mutex mutex_;  // guards the two below: read by the control API
   bool force_transfer_ = false;
   RefreshStatus status_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace wiresign::daemon

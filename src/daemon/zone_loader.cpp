@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <thread>
 
 #include "daemon/keystore_metrics.h"
+#include "daemon/key_continuity.h"
 #include "daemon/previous_signatures.h"
 #include "daemon/time_text.h"
 #include "dns/rr_type.h"
@@ -145,50 +147,42 @@ void ZoneLoader::set_config(const conf::Config& config) {
 }
 
 void ZoneLoader::forget(const conf::ZoneConfig& zone) {
+  std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
+  std::lock_guard signing(*zone_lock);
   std::lock_guard lock(mutex_);
   states_.erase(zone.name);
   zones_.remove(dns::Name::from_text(zone.name).wire());
   log_(zone.name + ": removed from the configuration; no longer served (its state dir files stay)");
 }
 
-keystore::Keystore& ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
+std::shared_ptr<keystore::Keystore> ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
   auto& slot = keystores_[policy.keystore];
-  if (!slot)
-    slot = measured(keystore::open_keystore(*config_->find_keystore(policy.keystore)),
-                    keystore_metrics_.for_keystore(policy.keystore));
-  return *slot;
+  if (!slot) {
+    SignLatency& metrics = keystore_metrics_.for_keystore(policy.keystore);
+    try {
+      slot = measured(keystore::open_keystore(*config_->find_keystore(policy.keystore)), metrics);
+    } catch (...) {
+      metrics.errors.fetch_add(1, std::memory_order_relaxed);
+      throw;
+    }
+    log_("keystore \"" + policy.keystore + "\": opened " + slot->describe());
+  }
+  return slot;
 }
 
-bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
-  if (!state_dir_) return false;
+std::shared_ptr<std::mutex> ZoneLoader::signing_lock(const std::string& zone) {
   std::lock_guard lock(mutex_);
-  try {
-    std::optional<SignedVersion> version = state_dir_->load_signed_zone(zone.name);
-    if (!version) return false;
-    std::shared_ptr<const xfr::Journal> journal;
-    try {
-      std::optional<xfr::Journal> saved = state_dir_->load_journal(zone.name);
-      if (saved && saved->newest_serial() == version->zone->serial())
-        journal = std::make_shared<const xfr::Journal>(std::move(*saved));
-      else if (saved && saved->size())
-        log_(zone.name + ": saved journal ends at serial " + std::to_string(saved->newest_serial().value_or(0)) +
-             ", not at the saved version's " + std::to_string(version->zone->serial()) +
-             "; starting a new journal (IXFR from older serials gets the full zone)");
-    } catch (const std::exception& e) {
-      log_(zone.name + ": saved journal unusable, starting a new one: " + e.what());
-    }
-    ZoneState& state = states_[zone.name];
-    uint32_t serial = version->zone->serial();
-    publish(zone, state, std::move(*version), journal);
-    schedule_resign(zone, state, std::time(nullptr));
-    log_(zone.name + ": serving saved signed serial " + std::to_string(serial) + " (journal: " +
-         std::to_string(journal ? journal->size() : 0) + " versions); signatures due for refresh at " +
-         utc_text(state.resign_at));
-    return true;
-  } catch (const std::exception& e) {
-    log_(zone.name + ": saved signed version unusable, signing afresh: " + e.what());
-    return false;
-  }
+  auto& slot = signing_locks_[zone];
+  if (!slot) slot = std::make_shared<std::mutex>();
+  return slot;
+}
+
+// A keystore that failed is closed, so the next attempt opens it afresh:
+// new sessions and login, and (once no signer holds it) a re-initialised
+// PKCS#11 module that sees a token re-inserted or re-created meanwhile.
+void ZoneLoader::keystore_failed(const std::string& name, const std::string& error) {
+  keystores_.erase(name);
+  keystore_metrics_.record_failure(name, error, std::time(nullptr));
 }
 
 bool ZoneLoader::load_file_zone(const conf::ZoneConfig& zone) {
@@ -245,60 +239,62 @@ void ZoneLoader::run_due_work(std::time_t now) {
     std::lock_guard lock(mutex_);
     config = config_;
   }
-  for (const auto& zone : config->zones) {
-    std::optional<uint32_t> due;
-    {
-      std::lock_guard lock(mutex_);
-      auto it = states_.find(zone.name);
-      if (it != states_.end() && it->second.version && it->second.resign_at && now >= it->second.resign_at)
-        due = it->second.version->zone->serial();
+  for (const auto& zone : config->zones) run_due_work(zone, now);
+}
+
+void ZoneLoader::run_due_work(const conf::ZoneConfig& zone, std::time_t now) {
+  std::optional<uint32_t> due;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(zone.name);
+    if (it != states_.end() && it->second.version && it->second.resign_at && now >= it->second.resign_at)
+      due = it->second.version->zone->serial();
+  }
+  // The input is taken from the version in service once the signing lock
+  // is held (a transfer may publish a newer one meanwhile).
+  bool input_due = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(zone.name);
+    if (it != states_.end() && it->second.input_retry_at && now >= it->second.input_retry_at) {
+      it->second.input_retry_at = 0;
+      input_due = !zone.file.empty();
     }
-    // The input is taken from the version in service once the signing lock
-    // is held (a transfer may publish a newer one meanwhile).
-    if (due) sign_and_publish(zone, {}, "re-sign of serial " + std::to_string(*due), Reason::resign);
-    if (state_dir_ && ::access(state_dir_->release_path(zone.name).c_str(), F_OK) == 0) {
-      std::string held = state_dir_->held_zone_path(zone.name);
-      if (::access(held.c_str(), R_OK) != 0) {
-        log_(zone.name + ": release asked, but no input is held (" + held + "); nothing to do");
-      } else {
-        log_(zone.name + ": the operator released the held input " + held + "; publishing it");
-        bool published = sign_and_publish(
-            zone, [&] { return signer::load_zone_file(held, dns::Name::from_text(zone.name), {}); }, held,
-            Reason::release);
-        if (published) ::unlink(held.c_str());
-      }
-      ::unlink(state_dir_->release_path(zone.name).c_str());
+  }
+  bool save_due = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(zone.name);
+    save_due = it != states_.end() && it->second.save_retry_at && now >= it->second.save_retry_at;
+  }
+  if (due) sign_and_publish(zone, {}, "re-sign of serial " + std::to_string(*due), Reason::resign);
+  if (input_due) load_file_zone(zone);
+  if (save_due) retry_save(zone, now);
+  if (state_dir_ && ::access(state_dir_->release_path(zone.name).c_str(), F_OK) == 0) {
+    std::string held = state_dir_->held_zone_path(zone.name);
+    if (::access(held.c_str(), R_OK) != 0) {
+      log_(zone.name + ": release asked, but no input is held (" + held + "); nothing to do");
+    } else {
+      log_(zone.name + ": the operator released the held input " + held + "; publishing it");
+      bool published = sign_and_publish(
+          zone, [&] { return signer::load_zone_file(held, dns::Name::from_text(zone.name), {}); }, held,
+          Reason::release);
+      if (published) ::unlink(held.c_str());
     }
+    ::unlink(state_dir_->release_path(zone.name).c_str());
   }
 }
 
-void ZoneLoader::hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial,
-                      const std::string& source, const std::string& why) {
-  std::string where = "(no state dir: it is dropped)";
-  if (state_dir_) {
-    std::string text = "; held back by wiresignd: " + why + "\n; from " + source + "\n";
-    for (const auto& r : input.records()) {
-      if (dns::is_dnssec_generated_type(r.type)) continue;
-      dns::RecordView rr = input.view(r);
-      std::vector<uint8_t> soa;
-      if (rr.type == dns::rr_type::SOA) {  // as it came in: prepare_zone set our serial
-        soa.assign(rr.rdata.begin(), rr.rdata.end());
-        size_t pos = dns::soa_serial_offset(soa);
-        for (int i = 0; i < 4; ++i) soa[pos + i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
-        rr.rdata = soa;
-      }
-      dns::append_record_text(text, rr);
-    }
-    try {
-      write_file_atomically(state_dir_->held_zone_path(zone.name), text);
-      where = "kept in " + state_dir_->held_zone_path(zone.name) + "; to publish it anyway: touch " +
-              state_dir_->release_path(zone.name) + "; to discard it: delete it";
-    } catch (const std::exception& e) {
-      where = std::string("(could not be kept: ") + e.what() + ")";
-    }
+std::map<std::string, std::time_t> ZoneLoader::due_times() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::time_t> due;
+  for (const auto& [name, state] : states_) {
+    std::time_t at = state.version ? state.resign_at : 0;
+    if (state.input_retry_at && (!at || state.input_retry_at < at)) at = state.input_retry_at;
+    if (state.save_retry_at && (!at || state.save_retry_at < at)) at = state.save_retry_at;
+    if (at) due.emplace_hint(due.end(), name, at);
   }
-  log_(zone.name + ": HELD, not published: input from " + source + " " + why + "; the version in service stays; " +
-       "the held input is " + where);
+  return due;
 }
 
 void ZoneLoader::publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
@@ -373,12 +369,18 @@ void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state,
   }
   // RRSIG times are serial-number arithmetic (RFC 4034 §3.1.5) around now.
   auto expires = static_cast<std::time_t>(now + static_cast<int32_t>(*earliest - static_cast<uint32_t>(now)));
-  state.resign_at = std::max<std::time_t>(now + 1, expires - policy.refresh_s);
+  // Started as long before as the last signing took (a large zone's takes
+  // minutes), so that the new signatures are out before any served one
+  // comes within refresh of its expiration; plus a second for the scheduler.
+  auto lead_s = static_cast<std::time_t>(std::ceil(state.signing_s)) + 1;
+  state.resign_at = std::max<std::time_t>(now + 1, expires - policy.refresh_s - lead_s);
 }
 
 bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
                                   const std::string& source, Reason reason) {
-  std::lock_guard lock(mutex_);
+  std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
+  std::lock_guard signing(*zone_lock);
+  std::unique_lock lock(mutex_);
   PhaseClock clock;
   ZoneState& state = states_[zone.name];
   const std::time_t now = std::time(nullptr);
@@ -386,17 +388,24 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     const conf::PolicyConfig* found = config_->find_policy(zone.policy);
     if (!found) throw std::runtime_error("policy \"" + zone.policy + "\" is no longer configured");
     const conf::PolicyConfig& policy_config = *found;
-    keystore::Keystore& store = keystore_for(policy_config);
+    std::shared_ptr<keystore::Keystore> held_store = keystore_for(policy_config);
+    keystore::Keystore& store = *held_store;
     dns::Name origin = dns::Name::from_text(zone.name);
 
     std::shared_ptr<const xfr::SignedZone> previous = state.version ? state.version->zone : nullptr;
     if (reason == Reason::resign && (!previous || !state.resign_at || now < state.resign_at))
       return true;  // a newer version came in meanwhile: nothing is due any more
+    if (previous) check_served_keys_available(*previous, store.list_keys(zone.name), policy_config.keystore);
     std::optional<PreviousSignatures> reuse;
     if (previous) reuse.emplace(previous);
     signer::SignOptions options =
         sign_options(policy::policy_from_config(policy_config), previous.get(), reuse ? &*reuse : nullptr, now);
     signer::ZoneKeys keys = signer::select_zone_keys(store, zone.name, options.policy, log_);
+    // A re-sign started early (schedule_resign) renews what would otherwise
+    // come within refresh of expiring before it is done.
+    if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
+    // The long part, without mutex_: other zones sign, and status is read, meanwhile.
+    lock.unlock();
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
     signer::Zone unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
@@ -416,6 +425,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
         (!state.resign_at || now < state.resign_at)) {
       log_(zone.name + ": input from " + source + " is unchanged; still serving serial " +
            std::to_string(previous->serial()));
+      keystore_metrics_.record_success(policy_config.keystore);
       return true;
     }
     if (reason == Reason::input) {
@@ -448,18 +458,22 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       journal = std::make_shared<const xfr::Journal>((state.journal ? *state.journal : xfr::Journal()).with(diff, limits));
     }
     clock.lap("journal");
-    check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(now), options.threads);
+    // Checked against the clock of now, not of when signing began: a long
+    // signing must not publish signatures that have run out meanwhile.
+    check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(std::time(nullptr)), options.threads);
     clock.lap("check");
     // Saved before it is served: after a crash the restart serves exactly
     // what the secondaries may have seen, and never an older serial.
-    if (state_dir_) {
-      state_dir_->save_signed_zone(zone.name, version);
-      state_dir_->save_journal(zone.name, journal ? *journal : xfr::Journal());
-      clock.lap("save");
-    }
+    std::string save_error = save_version(zone.name, version, journal.get());
+    if (state_dir_) clock.lap("save");
     uint32_t serial = version.zone->serial();
+    lock.lock();
     publish(zone, state, std::move(version), journal);
     state.resign_failures = 0;
+    state.input_failures = 0;
+    state.input_retry_at = 0;
+    note_save_outcome(zone, state, save_error, now);
+    state.signing_s = std::max(clock.total(), state.signing_s / 2);  // for schedule_resign
     schedule_resign(zone, state, now);
 
     log_(zone.name + ": signed serial " + std::to_string(serial) + " from " + source + " (" +
@@ -475,10 +489,26 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     history.publications += 1;
     history.rrsigs_made += history.last_rrsigs_made;
     history.last_error.clear();
+    keystore_metrics_.record_success(policy_config.keystore);
     announce(zone, serial);
     return true;
   } catch (const std::exception& e) {
+    if (!lock.owns_lock()) lock.lock();
     std::string message = zone.name + ": not published: " + e.what() + "; the version already served (if any) stays";
+    if (dynamic_cast<const keystore::KeystoreError*>(&e)) {
+      if (const conf::PolicyConfig* policy = config_->find_policy(zone.policy)) {
+        keystore_failed(policy->keystore, e.what());
+        message += "; keystore \"" + policy->keystore + "\" closed, re-opened at the next attempt";
+      }
+      // A zone file's input is tried again on its own (a followed zone's comes
+      // again with the next refresh): the keystore may be back by then.
+      if (reason == Reason::input && !zone.file.empty()) {
+        unsigned wait = std::min(900u, 10u << std::min(state.input_failures, 6u));
+        ++state.input_failures;
+        state.input_retry_at = now + wait;
+        message += "; input tried again in " + std::to_string(wait) + " s";
+      }
+    }
     if (reason == Reason::resign && state.version) {
       // Keep trying, ever more loudly: 30 s doubling to 15 min.
       unsigned wait = std::min(900u, 30u << std::min(state.resign_failures, 5u));

@@ -47,6 +47,10 @@ struct SigningStatus {
   bool held = false;
   std::string held_reason;
   bool operator_hold = false;       // `wiresign zone hold` in effect
+  // The version in service could not be written to the state dir (full,
+  // read-only): it is served from memory, and saving is retried.
+  std::time_t unsaved_since = 0;    // 0: what is served is saved
+  std::string save_error;
 };
 
 class ZoneLoader {
@@ -87,6 +91,7 @@ class ZoneLoader {
   SigningStatus status(const conf::ZoneConfig& zone) const;
   // Signature latency and errors per keystore, in Prometheus text.
   std::string keystore_metrics() const { return keystore_metrics_.render(); }
+  std::map<std::string, KeystoreHealth> keystore_health() const { return keystore_metrics_.health(); }
   // The signed version in service, or null.
   std::shared_ptr<const xfr::SignedZone> served(const conf::ZoneConfig& zone) const;
 
@@ -101,6 +106,11 @@ class ZoneLoader {
   // Re-signs every zone whose signatures are due at `now`, and publishes held
   // inputs the operator released. Called about once a second.
   void run_due_work(std::time_t now);
+  // The same for one zone (a ZoneScheduler job).
+  void run_due_work(const conf::ZoneConfig& zone, std::time_t now);
+  // When each zone next has work for run_due_work (re-sign or input retry),
+  // by zone name; zones with nothing due are left out.
+  std::map<std::string, std::time_t> due_times() const;
 
  private:
   enum class Reason { input, resign, release };
@@ -110,10 +120,21 @@ class ZoneLoader {
     std::shared_ptr<const xfr::Journal> journal;
     std::time_t resign_at = 0;  // 0: nothing scheduled
     unsigned resign_failures = 0;
+    std::time_t save_retry_at = 0;   // the version in service is not saved yet: try again then
+    std::time_t input_retry_at = 0;  // a zone file's input that failed on the keystore
+    unsigned input_failures = 0;
     SigningStatus history;      // the counters and last outcome part of SigningStatus
+    double signing_s = 0;       // how long signing takes (decaying maximum): re-signs start this early
   };
 
-  keystore::Keystore& keystore_for(const conf::PolicyConfig& policy);
+  // Shared: a signing holds its keystore while a failure or reload closes it.
+  std::shared_ptr<keystore::Keystore> keystore_for(const conf::PolicyConfig& policy);
+  std::shared_ptr<std::mutex> signing_lock(const std::string& zone);
+  void keystore_failed(const std::string& name, const std::string& error);
+  // Writes the signed version and its journal to the state dir; "" or why not.
+  std::string save_version(const std::string& zone, const SignedVersion& version, const xfr::Journal* journal) const;
+  void note_save_outcome(const conf::ZoneConfig& zone, ZoneState& state, const std::string& error, std::time_t now);
+  void retry_save(const conf::ZoneConfig& zone, std::time_t now);
   // Signs what `read_unsigned` gives (for a re-sign: the version in
   // service, and `read_unsigned` is not called) and publishes it.
   bool sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
@@ -134,12 +155,15 @@ class ZoneLoader {
   xfr::LogSink log_;
   NotifySender* notifier_;
   const StateDir* state_dir_;
-  std::map<std::string, std::unique_ptr<keystore::Keystore>> keystores_;
+  std::map<std::string, std::shared_ptr<keystore::Keystore>> keystores_;
   KeystoreMetrics keystore_metrics_;
   std::map<std::string, ZoneState> states_;
-  // Zones are signed one at a time (each signing uses every core), and the
-  // keystore cache and zone states are shared by the followers' threads.
+  // Guards the keystore cache and the zone states, shared by the scheduler's
+  // workers. Different zones sign in parallel (the scheduler bounds how
+  // many); one zone's signings are serialised by its signing lock, taken
+  // before mutex_, and mutex_ is let go while it reads, signs and saves.
   mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<std::mutex>> signing_locks_;
 };
 
 }  // namespace wiresign::daemon

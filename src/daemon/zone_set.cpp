@@ -1,6 +1,9 @@
 // Starting, stopping and reconfiguring zones while the daemon runs.
 #include "daemon/zone_set.h"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <sstream>
 
 #include "dns/name.h"
@@ -51,18 +54,36 @@ std::string joined(const std::vector<std::string>& names) {
 ZoneSet::ZoneSet(std::unique_ptr<conf::Config> config, ZoneLoader& loader, const StateDir* state,
                  xfr::TransferCounters* counters, xfr::LogSink log)
     : loader_(loader), state_(state), counters_(counters), log_(std::move(log)) {
+  for (const auto& zone : config->zones) zones_[zone.name] = &zone;
+  scheduler_ = std::make_unique<ZoneScheduler>(config->server.max_concurrent_zones,
+                                               [this](const std::string& zone, ZoneJob job) { run_job(zone, job); });
   versions_.push_back(std::move(config));
+  poller_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stop_polling_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+      lock.unlock();
+      poll();
+      lock.lock();
+    }
+  });
 }
 
 ZoneSet::~ZoneSet() {
-  std::map<std::string, std::unique_ptr<ZoneFollower>> followers;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_polling_.notify_all();
+  poller_.join();
+  scheduler_.reset();  // its workers finish their running jobs first
+  std::map<std::string, std::shared_ptr<ZoneFollower>> followers;
   std::unique_ptr<FileWatcher> watcher;
   {
     std::lock_guard lock(mutex_);
     followers.swap(followers_);
     watcher.swap(watcher_);
   }
-  // Destroyed outside the lock: each joins its thread.
+  // Destroyed outside the lock: the watcher joins its thread.
 }
 
 const conf::Config& ZoneSet::config() const {
@@ -70,12 +91,45 @@ const conf::Config& ZoneSet::config() const {
   return *versions_.back();
 }
 
+const conf::ZoneConfig* ZoneSet::find_zone(const std::string& zone) const {
+  std::lock_guard lock(mutex_);
+  auto it = zones_.find(zone);
+  return it == zones_.end() ? nullptr : it->second;
+}
+
 void ZoneSet::start_zone(const conf::ZoneConfig& zone) {
   if (!zone.file.empty()) return;  // the file watcher signs it
-  // Built outside the lock: a follower signs its saved version as it starts.
-  auto follower = std::make_unique<ZoneFollower>(zone, config(), loader_, log_, state_, counters_);
+  // Cheap: the saved version is signed by the zone's first refresh job.
+  auto follower = std::make_shared<ZoneFollower>(zone, config(), loader_, log_, state_, counters_);
   std::lock_guard lock(mutex_);
   followers_[zone.name] = std::move(follower);
+}
+
+void ZoneSet::schedule_zone(const conf::ZoneConfig& zone) {
+  if (zone.file.empty()) scheduler_->refresh_now(zone.name);
+}
+
+void ZoneSet::run_job(const std::string& name, ZoneJob job) {
+  try {
+    if (job == ZoneJob::resign) {
+      // Also re-signs file zones; their inputs are read by the file watcher.
+      if (const conf::ZoneConfig* zone = find_zone(name)) loader_.run_due_work(*zone, std::time(nullptr));
+      return;
+    }
+    std::shared_ptr<ZoneFollower> follower;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = followers_.find(name); it != followers_.end()) follower = it->second;
+    }
+    if (!follower) return;  // stopped by a reload meanwhile
+    uint32_t wait_s = follower->refresh();
+    // A NOTIFY that came while this check ran stays queued: it is earlier.
+    scheduler_->set_refresh(name, ZoneScheduler::Clock::now() + std::chrono::seconds(wait_s));
+  } catch (const std::exception& e) {
+    // A failure in one zone never stops another zone or the daemon.
+    log_(name + ": scheduled work failed: " + e.what() + "; checking again in 60 s");
+    if (job == ZoneJob::refresh) scheduler_->set_refresh(name, ZoneScheduler::Clock::now() + std::chrono::seconds(60));
+  }
 }
 
 void ZoneSet::start() {
@@ -87,6 +141,8 @@ void ZoneSet::start() {
     watcher_ = std::move(watcher);
   }
   for (const auto& zone : current.zones) start_zone(zone);
+  poll();
+  for (const auto& zone : current.zones) schedule_zone(zone);
 }
 
 std::string ZoneSet::reload() {
@@ -94,45 +150,47 @@ std::string ZoneSet::reload() {
   auto fresh = std::make_unique<conf::Config>(conf::load_config(before.path));  // throws: nothing changes
   const conf::Config& after = *fresh;
 
+  std::map<std::string, const conf::ZoneConfig*> before_zones, after_zones;
+  for (const auto& zone : before.zones) before_zones[zone.name] = &zone;
+  for (const auto& zone : after.zones) after_zones[zone.name] = &zone;
   std::vector<std::string> added, removed, changed;
   std::vector<const conf::ZoneConfig*> to_start;
   std::vector<const conf::ZoneConfig*> to_forget;
   for (const auto& zone : after.zones) {
-    const conf::ZoneConfig* old = before.find_zone(zone.name);
-    if (!old) {
+    auto old = before_zones.find(zone.name);
+    if (old == before_zones.end()) {
       added.push_back(zone.name);
       to_start.push_back(&zone);
-    } else if (fingerprint(*old, before) != fingerprint(zone, after)) {
+    } else if (fingerprint(*old->second, before) != fingerprint(zone, after)) {
       changed.push_back(zone.name);
       to_start.push_back(&zone);
     }
   }
   for (const auto& zone : before.zones)
-    if (!after.find_zone(zone.name)) {
+    if (!after_zones.count(zone.name)) {
       removed.push_back(zone.name);
       to_forget.push_back(&zone);
     }
 
-  // Stop what goes away or changes; the rest keeps running untouched.
-  std::vector<std::unique_ptr<ZoneFollower>> stopping;
+  // Stop what goes away or changes; the rest keeps running untouched. A job
+  // of such a zone in progress is waited for, so that it cannot publish the
+  // zone again after it is forgotten.
+  for (const auto& names : {removed, changed})
+    for (const auto& name : names) scheduler_->remove(name);
   std::unique_ptr<FileWatcher> old_watcher;
   {
     std::lock_guard lock(mutex_);
     for (const auto& names : {removed, changed})
-      for (const auto& name : names)
-        if (auto it = followers_.find(name); it != followers_.end()) {
-          stopping.push_back(std::move(it->second));
-          followers_.erase(it);
-        }
+      for (const auto& name : names) followers_.erase(name);
     old_watcher.swap(watcher_);
   }
-  stopping.clear();  // joins their threads
   old_watcher.reset();
   for (const auto* zone : to_forget) loader_.forget(*zone);
 
   {
     std::lock_guard lock(mutex_);
     versions_.push_back(std::move(fresh));
+    zones_ = std::move(after_zones);
   }
   loader_.set_config(after);
   for (const auto& name : added)
@@ -144,9 +202,12 @@ std::string ZoneSet::reload() {
     watcher_ = std::move(watcher);
   }
   for (const auto* zone : to_start) start_zone(*zone);
+  poll();
+  for (const auto* zone : to_start) schedule_zone(*zone);
   {
+    // Every primary checked, through the scheduler's bounded workers.
     std::lock_guard lock(mutex_);
-    for (auto& [name, follower] : followers_) follower->notify();
+    for (auto& [name, follower] : followers_) scheduler_->refresh_now(name);
   }
   if (before.server.listen != after.server.listen || before.server.state_dir != after.server.state_dir ||
       before.server.control_socket() != after.server.control_socket() ||
@@ -160,32 +221,34 @@ std::string ZoneSet::reload() {
 }
 
 uint8_t ZoneSet::on_notify(const xfr::Message& notify, std::span<const uint8_t> wire, const std::string& source) {
-  const std::string zone_name = dns::to_text(notify.questions[0].name);
+  std::string zone_name = dns::to_text(notify.questions[0].name);
+  for (char& c : zone_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const conf::Config& current = config();
   std::lock_guard lock(mutex_);
-  for (auto& [name, follower] : followers_) {
-    const conf::ZoneConfig& zone = follower->zone();
-    if (dns::canonical_compare(dns::Name::from_text(zone.name).wire(), notify.questions[0].name) != 0) continue;
-    if (!xfr::address_allowed(source, xfr::parse_acl(zone.allow_notify))) {
-      log_(zone.name + ": NOTIFY from " + source + " refused: not in allow-notify");
-      return xfr::rcode::refused;
-    }
-    if (!zone.primary_tsig.empty()) {
-      const conf::TsigKeyConfig* key = current.find_tsig_key(zone.primary_tsig);
-      if (!key) return xfr::rcode::notauth;
-      std::vector<xfr::TsigKey> keys{*xfr::make_tsig_key(key->name, key->algorithm, key->secret)};
-      auto check = xfr::tsig_verify(wire, keys, static_cast<uint64_t>(std::time(nullptr)));
-      if (check.outcome != xfr::TsigVerification::Outcome::ok) {
-        log_(zone.name + ": NOTIFY from " + source + " refused: " + check.describe());
-        return xfr::rcode::notauth;
-      }
-    }
-    log_(zone.name + ": NOTIFY from " + source + "; checking the primary");
-    follower->notify();
-    return xfr::rcode::noerror;
+  auto found = followers_.find(zone_name);
+  if (found == followers_.end()) {
+    log_(zone_name + ": NOTIFY from " + source + " refused: not a zone followed here");
+    return xfr::rcode::notauth;
   }
-  log_(zone_name + ": NOTIFY from " + source + " refused: not a zone followed here");
-  return xfr::rcode::notauth;
+  const conf::ZoneConfig& zone = found->second->zone();
+  if (!xfr::address_allowed(source, xfr::parse_acl(zone.allow_notify))) {
+    log_(zone.name + ": NOTIFY from " + source + " refused: not in allow-notify");
+    return xfr::rcode::refused;
+  }
+  if (!zone.primary_tsig.empty()) {
+    const conf::TsigKeyConfig* key = current.find_tsig_key(zone.primary_tsig);
+    if (!key) return xfr::rcode::notauth;
+    std::vector<xfr::TsigKey> keys{*xfr::make_tsig_key(key->name, key->algorithm, key->secret)};
+    auto check = xfr::tsig_verify(wire, keys, static_cast<uint64_t>(std::time(nullptr)));
+    if (check.outcome != xfr::TsigVerification::Outcome::ok) {
+      log_(zone.name + ": NOTIFY from " + source + " refused: " + check.describe());
+      return xfr::rcode::notauth;
+    }
+  }
+  log_(zone.name + ": NOTIFY from " + source + "; checking the primary");
+  // Queued in arrival order; NOTIFYs for a zone already queued are one check.
+  scheduler_->refresh_now(zone.name);
+  return xfr::rcode::noerror;
 }
 
 std::optional<RefreshStatus> ZoneSet::refresh_status(const std::string& zone) const {
@@ -200,7 +263,23 @@ bool ZoneSet::retransfer(const std::string& zone) {
   auto it = followers_.find(zone);
   if (it == followers_.end()) return false;
   it->second->retransfer();
+  scheduler_->refresh_now(zone);
   return true;
+}
+
+void ZoneSet::poll() {
+  // Re-signs (and zone file retries) are due when the loader says; only
+  // changed times are passed on, so this stays cheap with many zones.
+  for (const auto& [name, at] : loader_.due_times()) scheduler_->set_resign(name, at);
+  if (!state_) return;
+  std::vector<std::string> released;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, zone] : zones_)
+      if (::access(state_->release_path(name).c_str(), F_OK) == 0) released.push_back(name);
+  }
+  // The zone's next job publishes the released input (ZoneLoader::run_due_work).
+  for (const auto& name : released) scheduler_->set_resign(name, std::time(nullptr));
 }
 
 }  // namespace wiresign::daemon

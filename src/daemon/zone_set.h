@@ -3,13 +3,16 @@
 // the zones that were added, removed or changed; the others keep being
 // served and followed without a pause. Every configuration version read is
 // kept for the process's lifetime, so references into it stay valid.
+// Every zone's refresh checks and re-signs go through one ZoneScheduler.
 #pragma once
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conf/config.h"
@@ -17,6 +20,7 @@
 #include "daemon/state_dir.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
+#include "daemon/zone_scheduler.h"
 #include "xfr/message.h"
 #include "xfr/transfer_counters.h"
 
@@ -30,7 +34,8 @@ class ZoneSet {
   ZoneSet(const ZoneSet&) = delete;
   ZoneSet& operator=(const ZoneSet&) = delete;
 
-  // Signs the file zones and starts following the others.
+  // Signs the file zones, starts following the others and schedules every
+  // zone's re-signs.
   void start();
 
   // SIGHUP / `wiresign reload`: re-reads the config file and applies zone
@@ -49,9 +54,21 @@ class ZoneSet {
   std::optional<RefreshStatus> refresh_status(const std::string& zone) const;
   // Asks a followed zone for a full transfer; false when it is not followed.
   bool retransfer(const std::string& zone);
+  // Passes the loader's re-sign times on to the scheduler, and queues the
+  // zones whose held input the operator released (a file in the state dir).
+  // Runs about once a second on a thread of its own, so that neither a
+  // reload nor a large zone file being signed delays a due re-sign.
+  void poll();
+  ZoneScheduler::Counts scheduler_counts() const { return scheduler_->counts(); }
 
  private:
   void start_zone(const conf::ZoneConfig& zone);
+  // Queues the zone's work: its re-sign when one is due, and for a followed
+  // zone a refresh check now.
+  void schedule_zone(const conf::ZoneConfig& zone);
+  void run_job(const std::string& zone, ZoneJob job);
+  // The zone in the configuration in effect, or null.
+  const conf::ZoneConfig* find_zone(const std::string& zone) const;
 
   std::vector<std::unique_ptr<conf::Config>> versions_;  // every one read; the last is in effect
   ZoneLoader& loader_;
@@ -59,8 +76,14 @@ class ZoneSet {
   xfr::TransferCounters* counters_;
   xfr::LogSink log_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<ZoneFollower>> followers_;
+  std::map<std::string, const conf::ZoneConfig*> zones_;  // the configuration in effect, by name
+  // Shared: a job in progress keeps its follower alive while a reload drops it.
+  std::map<std::string, std::shared_ptr<ZoneFollower>> followers_;
   std::unique_ptr<FileWatcher> watcher_;
+  std::unique_ptr<ZoneScheduler> scheduler_;
+  std::condition_variable stop_polling_;
+  bool stopping_ = false;
+  std::thread poller_;
 };
 
 }  // namespace wiresign::daemon
