@@ -16,4 +16,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Instrumented code is several times slower: the kill -9 test gets a smaller
 # zone and fewer rounds, so that its kills still land before and after signing.
 export CRASH_NAMES=2000 CRASH_ROUNDS=8
+# Likewise the fair-scheduling test's big zone: it must still sign well
+# within the compressed refresh time.
+export BIG_NAMES=5000
 ctest --test-dir build-asan --output-on-failure -j2
