@@ -22,14 +22,6 @@ constexpr const char* kTimelineUsage =
     "  The key events the zone's policy will bring, from its keys in the policy's keystore.\n"
     "  --no-ds: the zone's DS is not at the parent yet (default: it is, for its KSKs)\n";
 
-std::string utc_text(policy::UnixTime when) {
-  std::time_t t = static_cast<std::time_t>(when);
-  std::tm parts{};
-  gmtime_r(&t, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
 
 // `months` calendar months after `when` (UTC), day of month kept where it exists.
 policy::UnixTime months_later(policy::UnixTime when, long months) {
@@ -95,11 +87,11 @@ int run_timeline(const std::vector<std::string>& args) {
     nlohmann::json out = {{"zone", zone},
                           {"policy", policy.name},
                           {"keystore", store->describe()},
-                          {"from", utc_text(now)},
-                          {"until", utc_text(until)},
+                          {"from", policy::utc_text(now)},
+                          {"until", policy::utc_text(until)},
                           {"events", nlohmann::json::array()}};
     for (const auto& event : events)
-      out["events"].push_back({{"when", utc_text(event.when)},
+      out["events"].push_back({{"when", policy::utc_text(event.when)},
                                {"when_unix", event.when},
                                {"key", event.key},
                                {"label", event.label},
@@ -108,7 +100,7 @@ int run_timeline(const std::vector<std::string>& args) {
     return 0;
   }
   std::cout << "; " << zone << " under policy \"" << policy.name << "\", " << ring.keys.size() << " keys in "
-            << store->describe() << ", " << utc_text(now) << " to " << utc_text(until)
+            << store->describe() << ", " << policy::utc_text(now) << " to " << policy::utc_text(until)
             << (options.has("no-ds") ? "; no DS at the parent yet" : "; the KSKs' DS at the parent")
             << "; the parent assumed to act on DS changes within a day\n";
   if (events.empty()) std::cout << "; no key events in this time\n";

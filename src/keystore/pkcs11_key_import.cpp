@@ -111,8 +111,6 @@ KeyInfo create_imported_key_objects(Pkcs11Session& session, const std::string& t
   std::vector<uint8_t> id(kIdSize);
   if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) throw_openssl_error("RAND_bytes");
 
-  const CK_BBOOL yes = CK_TRUE;
-  const CK_BBOOL no = CK_FALSE;
   const CK_OBJECT_CLASS private_class = CKO_PRIVATE_KEY;
   const CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
   const CK_KEY_TYPE type = key.algorithm == dns::Algorithm::rsasha256 ? CKK_RSA
@@ -120,21 +118,12 @@ KeyInfo create_imported_key_objects(Pkcs11Session& session, const std::string& t
                                                                        : CKK_EC;
   // As generate_key makes them (DESIGN.md promise 5): from here on the private
   // key never leaves the token, and it only signs.
-  std::vector<CK_ATTRIBUTE> private_template = {
-      attribute(CKA_CLASS, private_class), attribute(CKA_KEY_TYPE, type),
-      attribute(CKA_TOKEN, yes),           attribute(CKA_PRIVATE, yes),
-      attribute(CKA_SENSITIVE, yes),       attribute(CKA_EXTRACTABLE, no),
-      attribute(CKA_SIGN, yes),            attribute(CKA_LABEL, label.data(), label.size()),
-      attribute(CKA_ID, id.data(), id.size()),
-      attribute(CKA_DECRYPT, no),          attribute(CKA_UNWRAP, no),
-      attribute(CKA_SIGN_RECOVER, no),     attribute(CKA_DERIVE, no),
-  };
-  std::vector<CK_ATTRIBUTE> public_template = {
-      attribute(CKA_CLASS, public_class), attribute(CKA_KEY_TYPE, type), attribute(CKA_TOKEN, yes),
-      attribute(CKA_PRIVATE, no),         attribute(CKA_VERIFY, yes),    attribute(CKA_ENCRYPT, no),
-      attribute(CKA_WRAP, no),            attribute(CKA_LABEL, label.data(), label.size()),
-      attribute(CKA_ID, id.data(), id.size()),
-  };
+  std::vector<CK_ATTRIBUTE> private_template = dnssec_private_key_template(label, id);
+  private_template.push_back(attribute(CKA_CLASS, private_class));
+  private_template.push_back(attribute(CKA_KEY_TYPE, type));
+  std::vector<CK_ATTRIBUTE> public_template = dnssec_public_key_template(label, id);
+  public_template.push_back(attribute(CKA_CLASS, public_class));
+  public_template.push_back(attribute(CKA_KEY_TYPE, type));
   Components parts;
   auto push = [&](std::vector<CK_ATTRIBUTE>& tmpl, CK_ATTRIBUTE_TYPE attr, std::vector<uint8_t> value) {
     const std::vector<uint8_t>& kept = parts.add(std::move(value));

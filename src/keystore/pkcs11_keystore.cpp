@@ -224,24 +224,10 @@ class Pkcs11Keystore final : public Keystore {
  private:
   static void generate_pair(Pkcs11Session& session, const KeyRequest& request, const std::string& label,
                             const std::vector<uint8_t>& id, KeyPairGuard& pair) {
-    const CK_BBOOL yes = CK_TRUE;
-    const CK_BBOOL no = CK_FALSE;
     const CK_ULONG modulus_bits = request.rsa_bits;
     // Promise 5 of DESIGN.md: the private key is born in the token and can never leave it.
-    std::vector<CK_ATTRIBUTE> private_template = {
-        attribute(CKA_TOKEN, yes),       attribute(CKA_PRIVATE, yes),
-        attribute(CKA_SENSITIVE, yes),   attribute(CKA_EXTRACTABLE, no),
-        attribute(CKA_SIGN, yes),        attribute(CKA_LABEL, label.data(), label.size()),
-        attribute(CKA_ID, id.data(), id.size()),
-        // A DNSSEC key signs and does nothing else; tokens default the rest to true.
-        attribute(CKA_DECRYPT, no),      attribute(CKA_UNWRAP, no),
-        attribute(CKA_SIGN_RECOVER, no), attribute(CKA_DERIVE, no),
-    };
-    std::vector<CK_ATTRIBUTE> public_template = {
-        attribute(CKA_TOKEN, yes), attribute(CKA_PRIVATE, no), attribute(CKA_VERIFY, yes),
-        attribute(CKA_ENCRYPT, no), attribute(CKA_WRAP, no),
-        attribute(CKA_LABEL, label.data(), label.size()), attribute(CKA_ID, id.data(), id.size()),
-    };
+    std::vector<CK_ATTRIBUTE> private_template = dnssec_private_key_template(label, id);
+    std::vector<CK_ATTRIBUTE> public_template = dnssec_public_key_template(label, id);
     CK_MECHANISM mechanism{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
     switch (request.algorithm) {
       case dns::Algorithm::rsasha256:

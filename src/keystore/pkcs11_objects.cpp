@@ -140,4 +140,21 @@ CK_OBJECT_HANDLE find_key_object(Pkcs11Session& session, CK_OBJECT_CLASS object_
   return objects.front();
 }
 
+std::vector<CK_ATTRIBUTE> dnssec_private_key_template(const std::string& label, const std::vector<uint8_t>& id) {
+  static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  return {attribute(CKA_TOKEN, yes),     attribute(CKA_PRIVATE, yes),
+          attribute(CKA_SENSITIVE, yes), attribute(CKA_EXTRACTABLE, no),
+          attribute(CKA_SIGN, yes),      attribute(CKA_LABEL, label.data(), label.size()),
+          attribute(CKA_ID, id.data(), id.size()),
+          attribute(CKA_DECRYPT, no),    attribute(CKA_UNWRAP, no),
+          attribute(CKA_SIGN_RECOVER, no), attribute(CKA_DERIVE, no)};
+}
+
+std::vector<CK_ATTRIBUTE> dnssec_public_key_template(const std::string& label, const std::vector<uint8_t>& id) {
+  static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  return {attribute(CKA_TOKEN, yes),  attribute(CKA_PRIVATE, no), attribute(CKA_VERIFY, yes),
+          attribute(CKA_ENCRYPT, no), attribute(CKA_WRAP, no),
+          attribute(CKA_LABEL, label.data(), label.size()), attribute(CKA_ID, id.data(), id.size())};
+}
+
 }  // namespace wiresign::keystore

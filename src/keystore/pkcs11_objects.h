@@ -36,6 +36,13 @@ CK_ATTRIBUTE attribute(CK_ATTRIBUTE_TYPE type, const T& value) {
 // The DER CKA_EC_PARAMS of an ECDSA or Ed25519 algorithm (empty for RSA).
 std::span<const uint8_t> ec_params(dns::Algorithm alg);
 
+// The attributes every DNSSEC key pair in the token gets (DESIGN.md promise
+// 5): the private key is a sensitive, non-extractable token object that
+// signs and does nothing else (tokens default the other uses to true); the
+// public key only verifies. `label` and `id` must outlive the result.
+std::vector<CK_ATTRIBUTE> dnssec_private_key_template(const std::string& label, const std::vector<uint8_t>& id);
+std::vector<CK_ATTRIBUTE> dnssec_public_key_template(const std::string& label, const std::vector<uint8_t>& id);
+
 // The DNSKEY Public Key field from a public key object (or an RSA private key).
 std::vector<uint8_t> read_public_key(Pkcs11Session& session, CK_OBJECT_HANDLE object, dns::Algorithm alg);
 

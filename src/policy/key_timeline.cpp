@@ -16,14 +16,6 @@ std::string upper(std::string_view text) {
   return out;
 }
 
-std::string utc_text(UnixTime when) {
-  std::time_t t = static_cast<std::time_t>(when);
-  std::tm parts{};
-  gmtime_r(&t, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
 
 }  // namespace
 
@@ -98,6 +90,15 @@ std::vector<KeyEvent> key_timeline(const KeyRing& start, const SigningPolicy& po
 std::string timeline_text(const std::vector<KeyEvent>& events) {
   std::string text;
   for (const auto& event : events) text += utc_text(event.when) + "  " + event.label + "  " + event.what + "\n";
+  return text;
+}
+
+std::string utc_text(UnixTime when) {
+  std::time_t t = static_cast<std::time_t>(when);
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
   return text;
 }
 

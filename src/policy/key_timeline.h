@@ -25,4 +25,7 @@ std::vector<KeyEvent> key_timeline(const KeyRing& ring, const SigningPolicy& pol
 // One line per event: "2026-11-23T12:00:00Z  ZSK 12345 (ecdsap256sha256)  DNSKEY hidden -> rumoured".
 std::string timeline_text(const std::vector<KeyEvent>& events);
 
+// "2027-02-16T08:06:40Z": how the timeline writes a time.
+std::string utc_text(UnixTime when);
+
 }  // namespace wiresign::policy

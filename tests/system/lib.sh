@@ -373,10 +373,11 @@ wait_serial() {
   return 1
 }
 
-# wait_log PATTERN [FILE]: poll (bounded, about 30 s) until a line of FILE
-# (default: $TMP/daemon.log, the wiresignd under test) matches PATTERN (ERE).
+# wait_log PATTERN [FILE] [SECONDS]: poll (bounded, 30 s unless SECONDS) until a
+# line of FILE (default: $TMP/daemon.log, the wiresignd under test) matches
+# PATTERN (ERE).
 wait_log() {
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 $((${3:-30} * 10))); do
     grep -q -E "$1" "${2:-$TMP/daemon.log}" && return 0
     sleep 0.1
   done
