@@ -27,10 +27,12 @@ WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 for tool in nsd nsd-checkconf named-checkconf knotc dnssec-keygen dnssec-dsfromkey softhsm2-util curl; do
   command -v "$tool" > /dev/null || { echo "FAIL: $tool is not installed (tools/install-deps.sh)" >&2; exit 1; }
 done
-signer_port=$((20000 + RANDOM % 10000))
-primary_port=$((30000 + RANDOM % 10000))
-secondary_port=$((40000 + RANDOM % 10000))
-metrics_port=$((50000 + RANDOM % 10000))
+# Below the kernel's ephemeral range (32768 and up), so that no outgoing
+# connection of a test running beside this one holds a port we listen on.
+signer_port=$((20000 + RANDOM % 5000))
+primary_port=$((25000 + RANDOM % 5000))
+secondary_port=$((11000 + RANDOM % 4000))
+metrics_port=$((15000 + RANDOM % 4000))
 secondary2_port=$((signer_port + 1))   # a second secondary that never answers
 
 docs=("$SRC/README.md" "$SRC"/docs/*.md "$SRC"/docs/man/*.md)
@@ -191,6 +193,8 @@ secondary_has_it() {
       return 0
     sleep 0.1
   done
+  echo "the NSD secondary on port $secondary_port does not serve serial $signed; its log:" >&2
+  tail -n 20 "$TMP/secondary/nsd.out" >&2
   return 1
 }
 check "the secondary transfers the signed zone (serial $signed) from the signer" secondary_has_it
