@@ -16,7 +16,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Instrumented code is several times slower: the kill -9 test gets a smaller
 # zone and fewer rounds, so that its kills still land before and after signing.
 export CRASH_NAMES=2000 CRASH_ROUNDS=8
-# Likewise the fair-scheduling test's big zone: it must still sign well
-# within the compressed refresh time.
-export BIG_NAMES=5000
+# The fair-scheduling test compresses its timings to seconds, which an
+# instrumented build cannot keep: it skips itself (exit 77) here.
+export WIRESIGN_INSTRUMENTED=1
 ctest --test-dir build-asan --output-on-failure -j2

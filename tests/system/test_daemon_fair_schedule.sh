@@ -17,6 +17,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 big_names=${BIG_NAMES:-20000}
+# Timings compressed to seconds leave no room for an instrumented build's
+# slowness (its signings alone outrun the refresh time): the scheduling is
+# judged on the normal build; the sanitizer run still covers the scheduler
+# through the unit tests and every other daemon test.
+if [[ -n ${WIRESIGN_INSTRUMENTED:-} ]]; then
+  echo "test_daemon_fair_schedule: skipped (timing test; WIRESIGN_INSTRUMENTED is set)"
+  exit 77
+fi
 small_zones=20
 small_refresh_s=20
 big_refresh_s=75
