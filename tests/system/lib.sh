@@ -373,6 +373,18 @@ wait_serial() {
   return 1
 }
 
+# random_port: a port for a test server on loopback, below the kernel's
+# ephemeral range (32768 and up, where outgoing sockets of tests running
+# beside this one take their ports) and not in use at the moment.
+random_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((10000 + RANDOM % 22000))
+    ss -Htuan "sport = :$port" | grep -q . || break
+  done
+  echo "$port"
+}
+
 # wait_log PATTERN [FILE] [SECONDS]: poll (bounded, 30 s unless SECONDS) until a
 # line of FILE (default: $TMP/daemon.log, the wiresignd under test) matches
 # PATTERN (ERE).

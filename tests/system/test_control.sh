@@ -18,10 +18,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
-signer_port=$((20000 + RANDOM % 10000))
-primary_port=$((30000 + RANDOM % 10000))
-metrics_port=$((40000 + RANDOM % 10000))
-control_port=$((50000 + RANDOM % 10000))
+signer_port=$(random_port)
+primary_port=$(random_port)
+metrics_port=$(random_port)
+control_port=$(random_port)
 notify_port=$((signer_port + 1))
 
 python3 "$SRC/tools/gen_zone.py" example.test. 300 > "$TMP/example.test.zone"

@@ -15,9 +15,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v named > /dev/null || { echo "FAIL: named is not installed (tools/install-deps.sh)" >&2; exit 1; }
-primary_port=$((20000 + RANDOM % 10000))
-signer_port=$((30000 + RANDOM % 10000))
-secondary_port=$((40000 + RANDOM % 10000))
+primary_port=$(random_port)
+signer_port=$(random_port)
+secondary_port=$(random_port)
 secret=c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0wMTIzNDU2Nzg5
 mkdir -p "$TMP/bind" "$TMP/secondary"
 cp "$SRC/examples/example.test.zone" "$TMP/bind/example.test.zone"

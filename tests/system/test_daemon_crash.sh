@@ -16,8 +16,8 @@ WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
 rounds=${CRASH_ROUNDS:-20}
 names=${CRASH_NAMES:-20000}
-primary_port=$((20000 + RANDOM % 10000))
-signer_port=$((30000 + RANDOM % 10000))
+primary_port=$(random_port)
+signer_port=$(random_port)
 
 python3 "$SRC/tools/gen_zone.py" example.test. "$names" > "$TMP/example.test.zone"
 echo "crash-test IN TXT \"round 0\"" >> "$TMP/example.test.zone"

@@ -20,7 +20,7 @@ if [[ $(id -u) -ne 0 ]] || ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$TMP/sta
   echo "test_daemon_disk_full: skipped (needs root and tmpfs mounts)"
   exit 77
 fi
-port=$((20000 + RANDOM % 20000))
+port=$(random_port)
 daemon=""
 stop_daemon() {
   [[ -n $daemon ]] || return 0

@@ -31,7 +31,7 @@ big_refresh_s=75
 tolerance_s=5
 watch_s=150      # the small zones, from their first signing
 big_watch_s=90   # the big zone, from its first signing: past its first re-sign
-port=$((40000 + RANDOM % 10000))
+port=$(random_port)
 probe=$SRC/tests/bench/scale_probe.py
 
 bounded python3 "$SRC/tools/gen_zone.py" big.test. "$big_names" > "$TMP/big.zone"

@@ -19,10 +19,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v nsd > /dev/null || { echo "FAIL: nsd is not installed (tools/install-deps.sh)" >&2; exit 1; }
-primary_port=$((20000 + RANDOM % 10000))
-signer_port=$((30000 + RANDOM % 10000))
-secondary_port=$((40000 + RANDOM % 10000))
-resolver_port=$((50000 + RANDOM % 10000))
+primary_port=$(random_port)
+signer_port=$(random_port)
+secondary_port=$(random_port)
+resolver_port=$(random_port)
 mkdir -p "$TMP/secondary"
 
 

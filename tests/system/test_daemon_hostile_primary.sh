@@ -15,8 +15,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
-signer_port=$((20000 + RANDOM % 10000))
-primary_port=$((30000 + RANDOM % 10000))
+signer_port=$(random_port)
+primary_port=$(random_port)
 echo "good 1" > "$TMP/mode"
 cat > "$TMP/wiresign.yaml" <<YAML
 server:

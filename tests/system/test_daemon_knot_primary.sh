@@ -8,8 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 command -v knotd > /dev/null || { echo "FAIL: knotd is not installed (tools/install-deps.sh)" >&2; exit 1; }
-primary_port=$((20000 + RANDOM % 10000))
-signer_port=$((30000 + RANDOM % 10000))
+primary_port=$(random_port)
+signer_port=$(random_port)
 mkdir -p "$TMP/knot"
 cp "$SRC/examples/example.test.zone" "$TMP/knot/example.test.zone"
 

@@ -19,7 +19,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 [[ -x $WIRESIGND ]] || { echo "FAIL: wiresignd not found beside $WIRESIGN" >&2; exit 1; }
-port=$((20000 + RANDOM % 20000))
+port=$(random_port)
 uid=$(id -u nobody)
 gid=$(getent group nogroup | cut -d: -f3)
 

@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
-signer_port=$((20000 + RANDOM % 20000))
+signer_port=$(random_port)
 cp "$SRC/examples/example.test.zone" "$TMP/example.test.zone"
 cat > "$TMP/wiresign.yaml" <<YAML
 server:

@@ -27,12 +27,10 @@ WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 for tool in nsd nsd-checkconf named-checkconf knotc dnssec-keygen dnssec-dsfromkey softhsm2-util curl; do
   command -v "$tool" > /dev/null || { echo "FAIL: $tool is not installed (tools/install-deps.sh)" >&2; exit 1; }
 done
-# Below the kernel's ephemeral range (32768 and up), so that no outgoing
-# connection of a test running beside this one holds a port we listen on.
-signer_port=$((20000 + RANDOM % 5000))
-primary_port=$((25000 + RANDOM % 5000))
-secondary_port=$((11000 + RANDOM % 4000))
-metrics_port=$((15000 + RANDOM % 4000))
+signer_port=$(random_port)
+primary_port=$(random_port)
+secondary_port=$(random_port)
+metrics_port=$(random_port)
 secondary2_port=$((signer_port + 1))   # a second secondary that never answers
 
 docs=("$SRC/README.md" "$SRC"/docs/*.md "$SRC"/docs/man/*.md)

@@ -17,7 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
 [[ -x $WIRESIGND ]] || { echo "FAIL: wiresignd not found beside $WIRESIGN" >&2; exit 1; }
-port=$((20000 + RANDOM % 20000))
+port=$(random_port)
 socket=$TMP/control.sock
 
 softhsm_token "$TMP/hsm"
