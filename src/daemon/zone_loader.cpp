@@ -243,29 +243,23 @@ void ZoneLoader::run_due_work(std::time_t now) {
 }
 
 void ZoneLoader::run_due_work(const conf::ZoneConfig& zone, std::time_t now) {
+  // What is due, read under one lock; the work itself runs without it. A
+  // re-sign takes its input from the version in service once the signing
+  // lock is held (a transfer may publish a newer one meanwhile).
   std::optional<uint32_t> due;
+  bool input_due = false, save_due = false;
   {
     std::lock_guard lock(mutex_);
     auto it = states_.find(zone.name);
-    if (it != states_.end() && it->second.version && it->second.resign_at && now >= it->second.resign_at)
-      due = it->second.version->zone->serial();
-  }
-  // The input is taken from the version in service once the signing lock
-  // is held (a transfer may publish a newer one meanwhile).
-  bool input_due = false;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = states_.find(zone.name);
-    if (it != states_.end() && it->second.input_retry_at && now >= it->second.input_retry_at) {
-      it->second.input_retry_at = 0;
-      input_due = !zone.file.empty();
+    if (it != states_.end()) {
+      ZoneState& state = it->second;
+      if (state.version && state.resign_at && now >= state.resign_at) due = state.version->zone->serial();
+      if (state.input_retry_at && now >= state.input_retry_at) {
+        state.input_retry_at = 0;
+        input_due = !zone.file.empty();
+      }
+      save_due = state.save_retry_at && now >= state.save_retry_at;
     }
-  }
-  bool save_due = false;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = states_.find(zone.name);
-    save_due = it != states_.end() && it->second.save_retry_at && now >= it->second.save_retry_at;
   }
   if (due) sign_and_publish(zone, {}, "re-sign of serial " + std::to_string(*due), Reason::resign);
   if (input_due) load_file_zone(zone);
