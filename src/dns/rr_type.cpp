@@ -12,8 +12,11 @@ std::string type_name(uint16_t type) {
 }
 
 bool is_dnssec_generated_type(uint16_t type) {
+  // CDS/CDNSKEY too: they name the signer's keys (RFC 7344), which an
+  // unsigned input cannot know; the policy's `cds` makes them.
   return type == rr_type::RRSIG || type == rr_type::NSEC || type == rr_type::NSEC3 ||
-         type == rr_type::NSEC3PARAM || type == rr_type::DNSKEY;
+         type == rr_type::NSEC3PARAM || type == rr_type::DNSKEY || type == rr_type::CDS ||
+         type == rr_type::CDNSKEY;
 }
 
 }  // namespace wiresign::dns

@@ -42,13 +42,28 @@ using RrListPtr = std::unique_ptr<ldns_rr_list, RrListFree>;
 // Verifies RRSIGs of the zone with ldns. One per thread: it owns its ldns objects.
 class RrsigVerifier {
  public:
-  RrsigVerifier(const ZoneIndex& index, std::span<const WireRecord> apex_records, uint32_t now)
+  RrsigVerifier(const ZoneIndex& index, std::span<const WireRecord> apex_records,
+                const std::vector<std::vector<uint8_t>>& unpublished_signers, uint32_t now)
       : index_(index), keys_(ldns_rr_list_new()), now_(now) {
     if (!keys_) throw std::bad_alloc();
     for (const auto& r : apex_records) {
       if (r.type != rr::DNSKEY) continue;
       ldns_rr* key = nullptr;
       if (parse(r, key) == LDNS_STATUS_OK) ldns_rr_list_push_rr(keys_.get(), key);
+    }
+    if (apex_records.empty()) return;
+    std::string_view owner = index_.owner(apex_records.front());
+    for (const auto& rdata : unpublished_signers) {
+      // As a wire record of the apex: owner, type, class, TTL, RDLENGTH, RDATA.
+      std::vector<uint8_t> wire(owner.begin(), owner.end());
+      const uint8_t fixed[] = {0, rr::DNSKEY, 0, 1, 0, 0, 0, 0,
+                               static_cast<uint8_t>(rdata.size() >> 8), static_cast<uint8_t>(rdata.size())};
+      wire.insert(wire.end(), std::begin(fixed), std::end(fixed));
+      wire.insert(wire.end(), rdata.begin(), rdata.end());
+      size_t pos = 0;
+      ldns_rr* key = nullptr;
+      if (ldns_wire2rr(&key, wire.data(), wire.size(), &pos, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK)
+        ldns_rr_list_push_rr(keys_.get(), key);
     }
   }
 
@@ -94,8 +109,9 @@ class RrsigVerifier {
   ldns_status rrset_status_ = LDNS_STATUS_OK;
 };
 
-void verify_rrsigs(const ZoneIndex& index, size_t apex, const VerifyPlan& plan, uint32_t now, unsigned threads,
-                   Problems& problems, SelfCheckReport& report) {
+void verify_rrsigs(const ZoneIndex& index, size_t apex, const VerifyPlan& plan, const SelfCheckOptions& options,
+                   uint32_t now, Problems& problems, SelfCheckReport& report) {
+  const unsigned threads = std::max(1u, options.threads);
   const std::vector<Job>& jobs = plan.jobs;
   const size_t room = problems.room();
   std::atomic<size_t> verified{0}, failures{0};
@@ -104,7 +120,7 @@ void verify_rrsigs(const ZoneIndex& index, size_t apex, const VerifyPlan& plan, 
   std::vector<std::pair<size_t, std::string>> found;  // by job, for a stable order
   parallel_for(jobs.size(), threads, 256, [&](size_t begin, size_t end) {
     if (stop) return;
-    RrsigVerifier verifier(index, index.names.at(apex), now);
+    RrsigVerifier verifier(index, index.names.at(apex), options.unpublished_signers, now);
     size_t good = 0;
     std::vector<std::pair<size_t, std::string>> local;
     for (size_t j = begin; j < end && !stop; ++j) {
@@ -158,7 +174,7 @@ SelfCheckReport self_check_zone(const dns::Name& origin, std::string_view zone_w
       read_types(index.names.at(apex), apex_types);
       // Without DNSKEYs every RRSIG fails; the structure check has said why.
       if (!problems.full() && apex_types.has(rr::DNSKEY))
-        verify_rrsigs(index, apex, plan, now, threads, problems, report);
+        verify_rrsigs(index, apex, plan, options, now, problems, report);
     }
   }
   report.problems = problems.take();

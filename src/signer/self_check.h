@@ -17,6 +17,9 @@ struct SelfCheckOptions {
   uint32_t now = 0;           // validation time (seconds since the epoch); 0: the current time
   unsigned threads = 1;       // RRSIG verification and NSEC3 hashing run in parallel
   size_t max_problems = 10;   // stop collecting after this many (0: no limit)
+  // DNSKEY RDATAs of keys that sign but are not published yet (an algorithm
+  // rollover's new key, RFC 6781 §4.1.4): their RRSIGs verify against these.
+  std::vector<std::vector<uint8_t>> unpublished_signers;
 };
 
 struct SelfCheckReport {

@@ -155,7 +155,8 @@ bool add_input_record(Zone& zone, const dns::RecordView& record, const std::stri
 void warn_dropped_dnssec_records(const WarningSink& warn, const std::string& source, size_t dropped) {
   if (dropped && warn)
     warn(source + ": dropped " + std::to_string(dropped) +
-         " DNSSEC records from the input (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY); the signer makes its own");
+         " DNSSEC records from the input (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY, CDS, CDNSKEY); the signer makes "
+         "its own");
 }
 
 Zone load_zone_file(const std::string& path, const dns::Name& origin, const WarningSink& warn) {

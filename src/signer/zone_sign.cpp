@@ -17,6 +17,7 @@
 #include "dns/base_encoding.h"
 #include "dns/rr_type.h"
 #include "dns/zone_writer.h"
+#include "keystore/dnskey.h"
 #include "keystore/keystore.h"
 #include "signer/nsec3_chain.h"
 #include "signer/nsec_chain.h"
@@ -327,9 +328,23 @@ void add_stats(SignStats& into, const SignStats& from) {
 uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& options, const std::string& file,
                       const WarningSink& warn) {
   const std::string& apex = zone.origin().wire();
-  for (const auto* list : {&keys.dnskey_signers, &keys.zone_signers})
-    for (const auto& key : *list)
-      zone.add(apex, dns::rr_type::DNSKEY, options.policy.dnskey_ttl_s, keystore::dnskey_rdata(key));
+  const uint32_t key_ttl = options.policy.dnskey_ttl_s;
+  if (!keys.dnskeys.empty()) {
+    for (const auto& key : keys.dnskeys) zone.add(apex, dns::rr_type::DNSKEY, key_ttl, keystore::dnskey_rdata(key));
+  } else {
+    for (const auto* list : {&keys.dnskey_signers, &keys.zone_signers})
+      for (const auto& key : *list) zone.add(apex, dns::rr_type::DNSKEY, key_ttl, keystore::dnskey_rdata(key));
+  }
+  if (keys.cds_delete) {
+    // RFC 8078 §4: the parent is to remove every DS.
+    zone.add(apex, dns::rr_type::CDS, key_ttl, std::vector<uint8_t>{0, 0, 0, 0, 0});
+    zone.add(apex, dns::rr_type::CDNSKEY, key_ttl, std::vector<uint8_t>{0, 0, 3, 0, 0});
+  } else {
+    for (const auto& key : keys.cds) {
+      zone.add(apex, dns::rr_type::CDS, key_ttl, keystore::ds_rdata(key, dns::DigestType::sha256));
+      zone.add(apex, dns::rr_type::CDNSKEY, key_ttl, keystore::dnskey_rdata(key));
+    }
+  }
   if (options.policy.nsec3) {
     // Its TTL is the denial TTL, known once the SOA is found below.
     zone.add(apex, dns::rr_type::NSEC3PARAM, 0,

@@ -21,6 +21,15 @@ struct ZoneKeys {
   keystore::Keystore* keystore = nullptr;
   std::vector<keystore::KeyInfo> dnskey_signers;  // KSKs (or the CSK): sign DNSKEY, CDS, CDNSKEY
   std::vector<keystore::KeyInfo> zone_signers;    // ZSKs (or the CSK): sign everything else
+  // The apex DNSKEY RRset when a rollover decides it (a successor published
+  // before it signs, a retired key after it stopped, a standby key); empty:
+  // the signers' keys. A signer need not be in it (an algorithm rollover
+  // signs with the new algorithm before publishing its key, RFC 6781 §4.1.4).
+  std::vector<keystore::KeyInfo> dnskeys;
+  // RFC 7344: CDS (SHA-256) and CDNSKEY for these keys at the apex; or,
+  // going insecure, the RFC 8078 §4 delete form.
+  std::vector<keystore::KeyInfo> cds;
+  bool cds_delete = false;
 };
 
 // How sign_zone hands the signed zone over: master-file text, or each record's
