@@ -127,6 +127,13 @@ bool mark_compromised(KeyRing& ring, std::string_view id) {
   return true;
 }
 
+bool request_roll(KeyRing& ring, std::string_view id) {
+  KeyState* key = ring.find(id);
+  if (!key) return false;
+  key->roll_requested = true;
+  return true;
+}
+
 bool forget_key(KeyRing& ring, std::string_view id) {
   auto it = std::find_if(ring.keys.begin(), ring.keys.end(), [&](const KeyState& key) { return key.id == id; });
   if (it == ring.keys.end()) return false;

@@ -54,6 +54,7 @@ struct KeyState {
   // nothing, so that an emergency rollover skips the publication wait.
   bool standby = false;
   bool compromised = false;  // retire as fast as the rules allow
+  bool roll_requested = false;  // the operator asked for a successor now (a planned roll)
   std::string predecessor;   // id of the key this one replaces ("" if none)
   UnixTime created = 0;
   UnixTime in_service = 0;  // when it first signed what it is for (lifetimes count from here); 0: not yet
@@ -107,6 +108,9 @@ bool record_ds_seen(KeyRing& ring, std::string_view id, UnixTime when);
 bool record_ds_gone(KeyRing& ring, std::string_view id, UnixTime when);
 // An emergency: the key is replaced at once and retired as fast as is safe.
 bool mark_compromised(KeyRing& ring, std::string_view id);
+// A planned roll on request: the key gets a successor now, as if its
+// lifetime had ended, and retires by the usual timings.
+bool request_roll(KeyRing& ring, std::string_view id);
 // Drops a key whose records are all hidden (see RolloverStep::removable).
 bool forget_key(KeyRing& ring, std::string_view id);
 

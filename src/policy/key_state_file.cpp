@@ -28,6 +28,7 @@ json key_to_json(const KeyState& key) {
               {"goal", record_state_name(key.goal)},
               {"standby", key.standby},
               {"compromised", key.compromised},
+              {"roll-requested", key.roll_requested},
               {"predecessor", key.predecessor},
               {"created", key.created},
               {"in-service", key.in_service}};
@@ -117,6 +118,8 @@ KeyState key_from_json(const json& object, const std::string& where) {
     named.fail("goal", "must be omnipresent or hidden");
   key.standby = named.boolean("standby");
   key.compromised = named.boolean("compromised");
+  // Absent in files written before `wiresign key rollover` existed.
+  key.roll_requested = object.contains("roll-requested") && named.boolean("roll-requested");
   key.predecessor = named.string("predecessor");
   key.created = named.integer("created", 0, INT64_MAX);
   key.in_service = named.integer("in-service", 0, INT64_MAX);

@@ -30,13 +30,13 @@ std::optional<UnixTime> transition_time(const KeyState& key, KeyRecord record, R
       // age with it: TTLkey + Dprp (Ipub, RFC 7583 §3.3.1).
       return status.since + policy.dnskey_ttl_s + policy.propagation_delay_s +
              (introduce ? policy.publish_safety_s : policy.retire_safety_s);
-    case KeyRecord::zrrsig: {
-      // Iret = Dsgn + Dprp + TTLsig. A zone's first key signs everything at
-      // once; a successor's signatures replace the old ones only as each
-      // RRset comes up for refresh, and a retired key's linger as long.
-      bool gradual = !introduce || !key.predecessor.empty();
-      return status.since + signature_interval_s(policy, gradual);
-    }
+    case KeyRecord::zrrsig:
+      // Iret = Dsgn + Dprp + TTLsig, with Dsgn = 0: wiresign's signer keeps
+      // only signatures by the keys that sign now, so the version that
+      // switches ZSKs carries the successor's signature on every RRset and
+      // none of the predecessor's (a signer that swaps them as each RRset
+      // comes up for refresh, as BIND does, would need validity - refresh more).
+      return status.since + signature_interval_s(policy, false);
     case KeyRecord::ds: {
       // The parent acts when it acts: only a DS seen there (or seen gone)
       // after we asked starts the clock (RFC 7583 §3.3.2, Dreg).
@@ -57,7 +57,7 @@ uint32_t successor_lead_time_s(const SigningPolicy& policy, keystore::KeyRole ro
 
 uint64_t rollover_duration_s(const SigningPolicy& policy, keystore::KeyRole role, uint32_t parent_delay_s) {
   uint64_t publish = dnskey_publish_interval_s(policy);
-  uint64_t signatures = signature_interval_s(policy, true);
+  uint64_t signatures = signature_interval_s(policy, false);
   uint64_t ds_change = uint64_t(parent_delay_s) + ds_interval_s(policy);
   uint64_t dnskey_removal = uint64_t(policy.dnskey_ttl_s) + policy.propagation_delay_s + policy.retire_safety_s;
   switch (role) {

@@ -91,8 +91,8 @@ class Linter {
 
   std::string explain(keystore::KeyRole role) const {
     std::string publish = "publish " + duration_text(dnskey_publish_interval_s(p_));
-    std::string signatures = "replace signatures " + duration_text(signature_interval_s(p_, true)) +
-                             " including validity - refresh to re-sign everything";
+    std::string signatures = "let the old signatures expire from caches " +
+                             duration_text(signature_interval_s(p_, false)) + " (zone max TTL and margins)";
     std::string ds = "each DS change " + duration_text(uint64_t(c_.parent_delay_s) + ds_interval_s(p_)) +
                      " with " + duration_text(c_.parent_delay_s) + " for the parent to act";
     if (role == keystore::KeyRole::zsk) return publish + ", " + signatures;

@@ -59,6 +59,7 @@ std::optional<UnixTime> successor_due(const KeyState& key, const SigningPolicy& 
 // Why a key that is to be used should be replaced; "" when it should not.
 std::string retirement_reason(const KeyState& key, const SigningPolicy& policy, UnixTime now) {
   if (key.compromised) return "compromised";
+  if (key.roll_requested) return "rollover requested by the operator";
   if (key.algorithm != policy.algorithm)
     return "algorithm rollover to " + std::string(dns::algorithm_name(policy.algorithm));
   if (!role_fits(policy, key.role)) return policy.csk ? "policy uses a CSK" : "policy uses a KSK and a ZSK";

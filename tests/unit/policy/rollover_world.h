@@ -50,7 +50,9 @@ class World {
   explicit World(const SigningPolicy& signing_policy)
       : policy(signing_policy),
         resolver_({signing_policy.dnskey_ttl_s, signing_policy.zone_max_ttl_s,
-                   signing_policy.propagation_delay_s, signing_policy.validity_s - signing_policy.refresh_s,
+                   // Sign delay 0: wiresign's signer puts the signatures of the
+                   // keys that sign now on every RRset of the version it publishes.
+                   signing_policy.propagation_delay_s, 0,
                    signing_policy.parent_ds_ttl_s, signing_policy.parent_propagation_delay_s}) {}
 
   SigningPolicy policy;
