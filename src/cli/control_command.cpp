@@ -94,6 +94,25 @@ void print_zone_table(const json& zones) {
   }
 }
 
+// The rollover states: a line per key, each record's state (RFC 7583), and
+// what the parent is waited for.
+void print_key_states(const json& states) {
+  if (states["keys"].empty()) return;
+  std::cout << "key states (next change " << text(states["next_event"]) << "):\n";
+  for (const auto& key : states["keys"]) {
+    std::cout << "  " << std::left << std::setw(6) << text(key["key_tag"]) << std::setw(5) << text(key["role"])
+              << std::setw(17) << text(key["algorithm"]) << std::setw(8)
+              << (key["standby"].get<bool>() ? "standby" : text(key["goal"]));
+    for (const char* record : {"dnskey", "krrsig", "zrrsig", "ds"})
+      if (key.contains(record)) std::cout << " " << record << "=" << text(key[record]["state"]);
+    std::cout << "\n";
+    if (!key["awaiting_ds"].is_null())
+      std::cout << "        waiting since " << text(key["waiting_since"]) << " for the DS to be "
+                << (text(key["awaiting_ds"]) == "seen" ? "published at" : "removed from") << " the parent"
+                << (key.contains("parent_check") ? ": " + text(key["parent_check"]) : "") << "\n";
+  }
+}
+
 void print_zone(const json& zone) {
   auto line = [](const char* what, const std::string& value) {
     std::cout << std::left << std::setw(26) << (std::string(what) + ":") << value << "\n";
@@ -126,13 +145,13 @@ void print_zone(const json& zone) {
     if (p.contains("past_soa_expire_seconds"))
       line("PAST SOA EXPIRE by", text(p["past_soa_expire_seconds"]) + " s (still serving the last good version)");
   }
+  if (zone.contains("key_states")) print_key_states(zone["key_states"]);
 }
-
 
 // Options that take a value: where the daemon is, and a new zone's settings
 // (named as in the zones section of the configuration).
-const std::set<std::string> kValued = {"socket",  "config",         "policy",       "file",         "primaries",
-                                       "notify",  "allow-transfer", "primary-tsig", "transfer-tsig"};
+const std::set<std::string> kValued = {"socket",  "config",         "policy",       "file",          "primaries",
+                                       "notify",  "allow-transfer", "primary-tsig", "transfer-tsig", "key"};
 
 std::vector<std::string> comma_list(const std::optional<std::string>& text) {
   std::vector<std::string> out;
@@ -181,7 +200,7 @@ int run_control(const std::string& command, const std::vector<std::string>& args
       positional.push_back(args[i]);
     }
   }
-  Options options(flags, kValued, {"json"});
+  Options options(flags, kValued, {"json", "ksk", "zsk", "csk", "compromised"});
   const bool as_json = options.has("json");
 
   http::verb method = http::verb::get;
@@ -202,13 +221,27 @@ int run_control(const std::string& command, const std::vector<std::string>& args
     target = "/zones/" + positional[1];
   } else if (command == "key" && positional.size() == 2 && (positional[0] == "list" || positional[0] == "ds")) {
     target = "/zones/" + positional[1] + "/keys";
+  } else if (command == "key" && positional.size() == 2 && positional[0] == "rollover") {
+    method = http::verb::post;
+    std::string which;
+    for (const char* role : {"ksk", "zsk", "csk"})
+      if (options.has(role)) which = std::string("role=") + role;
+    if (auto tag = options.get("key")) which = "key=" + *tag;
+    if (which.empty()) throw UsageError("key rollover ZONE needs --ksk, --zsk, --csk or --key TAG");
+    if (options.has("compromised")) which += "&compromised=1";
+    target = "/zones/" + positional[1] + "/rollover?" + which;
+  } else if (command == "key" && positional.size() == 3 && (positional[0] == "ds-seen" || positional[0] == "ds-gone")) {
+    method = http::verb::post;
+    target = "/zones/" + positional[1] + "/" + positional[0] + "?key=" + positional[2];
   } else if (command == "zone" && positional.size() == 2) {
     method = http::verb::post;
     target = "/zones/" + positional[1] + "/" + positional[0];
   } else {
     throw UsageError("expected: status | reload | zone list | zone show ZONE | "
                      "zone resign|retransfer|notify|hold|release|discard ZONE | "
-                     "zone add ZONE --policy P (--file PATH | --primaries A[,B]) | zone remove ZONE | key list|ds ZONE");
+                     "zone add ZONE --policy P (--file PATH | --primaries A[,B]) | zone remove ZONE | "
+                     "key list|ds ZONE | key rollover ZONE (--ksk|--zsk|--csk|--key TAG) [--compromised] | "
+                     "key ds-seen|ds-gone ZONE TAG");
   }
   if (!edited.empty()) std::cout << edited << "\n";
   Reply reply;
@@ -246,12 +279,13 @@ int run_control(const std::string& command, const std::vector<std::string>& args
         for (const auto& ds : key["ds"]) std::cout << text(ds) << "\n";
     for (const auto& key : reply.body["keys"])
       if (key.contains("ds")) std::cout << text(key["dnskey"]) << "\n";
-  } else if (command == "key") {
-    std::cout << std::left << std::setw(8) << "TAG" << std::setw(12) << "ROLE" << std::setw(18) << "ALGORITHM"
-              << "DNSKEY TTL " << text(reply.body["dnskey_ttl"]) << "\n";
+  } else if (command == "key" && method == http::verb::get) {
+    std::cout << "published (DNSKEY TTL " << text(reply.body["dnskey_ttl"]) << "):\n";
+    std::cout << std::left << std::setw(8) << "TAG" << std::setw(12) << "ROLE" << std::setw(18) << "ALGORITHM" << "\n";
     for (const auto& key : reply.body["keys"])
       std::cout << std::left << std::setw(8) << text(key["key_tag"]) << std::setw(12) << text(key["role"])
                 << std::setw(18) << text(key["algorithm"]) << "\n";
+    if (reply.body.contains("states")) print_key_states(reply.body["states"]);
   } else if (method == http::verb::get) {
     print_zone(reply.body);
   } else {

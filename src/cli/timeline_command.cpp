@@ -3,6 +3,7 @@
 // as at the parent), stepped through the rollover rules (RFC 7583 timings)
 // for the coming months, the parent assumed to act on DS changes in a day.
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "conf/config.h"
 #include "dns/name.h"
 #include "keystore/open_keystore.h"
+#include "policy/key_state_file.h"
 #include "policy/key_timeline.h"
 #include "policy/signing_policy.h"
 
@@ -71,9 +73,21 @@ int run_timeline(const std::vector<std::string>& args) {
   policy::SigningPolicy policy = policy::policy_from_config(*policy_config);
   auto store = keystore::open_keystore(*store_config);
 
-  // The keys the signer would use now (the policy's algorithm), as in use.
+  // The daemon's key states when it keeps them; otherwise the keys the
+  // signer would use now (the policy's algorithm), as in use.
   policy::KeyRing ring;
-  for (const keystore::KeyInfo& key : store->list_keys(zone)) {
+  std::string states_path;
+  if (!config.server.state_dir.empty()) {
+    states_path = config.server.state_dir + "/keys/" + policy::key_state_file_name(zone);
+    std::ifstream in(states_path);
+    if (in) {
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ring = policy::key_ring_from_text(text, states_path);
+    } else {
+      states_path.clear();
+    }
+  }
+  for (const keystore::KeyInfo& key : states_path.empty() ? store->list_keys(zone) : std::vector<keystore::KeyInfo>{}) {
     if (key.algorithm != policy.algorithm) continue;
     keystore::KeyRole role = key.role;
     if (key.flags == 257 && policy.csk) role = keystore::KeyRole::csk;  // files say only "SEP"
@@ -101,7 +115,9 @@ int run_timeline(const std::vector<std::string>& args) {
   }
   std::cout << "; " << zone << " under policy \"" << policy.name << "\", " << ring.keys.size() << " keys in "
             << store->describe() << ", " << policy::utc_text(now) << " to " << policy::utc_text(until)
-            << (options.has("no-ds") ? "; no DS at the parent yet" : "; the KSKs' DS at the parent")
+            << (!states_path.empty() ? "; key states from " + states_path
+                : options.has("no-ds")  ? "; no DS at the parent yet"
+                                        : "; the KSKs' DS at the parent")
             << "; the parent assumed to act on DS changes within a day\n";
   if (events.empty()) std::cout << "; no key events in this time\n";
   std::cout << policy::timeline_text(events);

@@ -56,6 +56,51 @@ json published_keys(const conf::ZoneConfig& zone, const xfr::SignedZone& served)
   return json{{"zone", zone.name}, {"dnskey_ttl", ttl}, {"keys", keys}};
 }
 
+// The key states of the zone's rollovers (RFC 7583): per key its role, goal
+// and each record's state, and what is awaited from the parent.
+json key_states(const ZoneKeyReport& report) {
+  json keys = json::array();
+  for (const KeyReport& key : report.keys) {
+    const policy::KeyState& state = key.state;
+    json entry{{"key_tag", state.key_tag},
+               {"role", std::string(keystore::key_role_name(state.role))},
+               {"algorithm", std::string(dns::algorithm_name(state.algorithm))},
+               {"goal", state.goal == policy::RecordState::hidden ? "retire" : "use"},
+               {"standby", state.standby},
+               {"compromised", state.compromised},
+               {"created", when(static_cast<std::time_t>(state.created))},
+               {"in_service", when(static_cast<std::time_t>(state.in_service))},
+               {"id", state.id}};
+    for (policy::KeyRecord record : policy::kKeyRecords)
+      if (state.has(record))
+        entry[std::string(policy::key_record_name(record))] = {
+            {"state", std::string(policy::record_state_name(state.record(record).state))},
+            {"since", when(static_cast<std::time_t>(state.record(record).since))}};
+    entry["awaiting_ds"] = key.awaiting_ds_seen ? json("seen") : key.awaiting_ds_gone ? json("gone") : json(nullptr);
+    if (key.waiting_since) entry["waiting_since"] = when(key.waiting_since);
+    if (!key.parent_check.empty()) entry["parent_check"] = key.parent_check;
+    keys.push_back(entry);
+  }
+  return json{{"keys", keys},
+              {"next_event", when(report.next_event.value_or(0))},
+              {"next_parent_check", when(report.next_parent_check.value_or(0))}};
+}
+
+// "role=zsk&key=12345" -> value of `name`, or "".
+std::string query_value(const std::string& query, const std::string& name) {
+  std::stringstream in(query);
+  for (std::string pair; std::getline(in, pair, '&');)
+    if (pair.rfind(name + "=", 0) == 0) return pair.substr(name.size() + 1);
+  return "";
+}
+
+std::optional<uint16_t> key_tag_value(const std::string& text) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  unsigned long value = std::stoul(text);
+  if (value > 65535) return std::nullopt;
+  return static_cast<uint16_t>(value);
+}
+
 }  // namespace
 
 ControlApi::ControlApi(ZoneSet& zones, ZoneLoader& loader, xfr::LogSink log, const xfr::TransferCounters* counters,
@@ -94,6 +139,7 @@ std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now)
   out["saved"] = signing.unsaved_since == 0;
   if (signing.unsaved_since)
     out["unsaved"] = {{"since", when(signing.unsaved_since)}, {"error", signing.save_error}};
+  out["key_states"] = key_states(loader_.key_report(zone));
   if (std::optional<RefreshStatus> followed = zones_.refresh_status(zone.name)) {
     const RefreshStatus& refresh = *followed;
     json primary;
@@ -161,6 +207,11 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
     } catch (const std::exception&) {
     }
     if (!zone) return error(404, "zone " + rest + " is not configured here (wiresign zone list shows the zones)");
+    std::string query;
+    if (auto mark = action.find('?'); mark != std::string::npos) {
+      query = action.substr(mark + 1);
+      action.resize(mark);
+    }
     if (action.empty()) {
       if (request.method != "GET") return error(405, "use GET to show a zone");
       return {200, "application/json", zone_json(*zone, now)};
@@ -169,7 +220,31 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
       if (request.method != "GET") return error(405, "use GET for keys");
       auto served = loader_.served(*zone);
       if (!served) return error(409, zone->name + ": nothing is in service yet, so no keys are published");
-      return {200, "application/json", published_keys(*zone, *served).dump()};
+      json keys = published_keys(*zone, *served);
+      keys["states"] = key_states(loader_.key_report(*zone));
+      return {200, "application/json", keys.dump()};
+    }
+    if (action == "rollover" || action == "ds-seen" || action == "ds-gone") {
+      if (request.method != "POST") return error(405, "use POST for " + action);
+      std::string tag_text = query_value(query, "key"), role_text = query_value(query, "role");
+      std::optional<uint16_t> tag = key_tag_value(tag_text);
+      if (!tag_text.empty() && !tag) return error(400, "key=" + tag_text + " is not a key tag (0-65535)");
+      std::optional<keystore::KeyRole> role;
+      if (role_text == "ksk") role = keystore::KeyRole::ksk;
+      else if (role_text == "zsk") role = keystore::KeyRole::zsk;
+      else if (role_text == "csk") role = keystore::KeyRole::csk;
+      else if (!role_text.empty()) return error(400, "role=" + role_text + " is not ksk, zsk or csk");
+      if (action == "rollover" ? !tag && !role : !tag)
+        return error(400, action == "rollover" ? "say which key: key=TAG or role=ksk|zsk|csk" : "say which key: key=TAG");
+      try {
+        bool compromised = query_value(query, "compromised") == "1";
+        std::string result = action == "rollover" ? loader_.request_key_rollover(*zone, role, tag.value_or(0), compromised)
+                                                  : loader_.confirm_ds(*zone, *tag, action == "ds-seen");
+        log_(zone->name + ": " + action + " asked over the control API: " + result);
+        return {200, "application/json", json{{"zone", zone->name}, {"result", result}}.dump()};
+      } catch (const std::invalid_argument& e) {
+        return error(409, e.what());
+      }
     }
     if (request.method != "POST") return error(405, "use POST for " + action);
     bool done = false;
@@ -199,7 +274,8 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
       result = "the held input was discarded";
       refusal = "no input is held for this zone";
     } else {
-      return error(404, "unknown action " + action + " (resign, retransfer, notify, hold, release, discard)");
+      return error(404, "unknown action " + action +
+                            " (resign, retransfer, notify, hold, release, discard, rollover, ds-seen, ds-gone)");
     }
     if (!done) return error(409, zone->name + ": " + refusal);
     return {200, "application/json", json{{"zone", zone->name}, {"result", result}}.dump()};
@@ -317,6 +393,32 @@ std::string ControlApi::metrics(std::time_t now) const {
                });
   per_followed({"wiresign_zone_refresh_failures", "gauge", "failed refresh checks in a row"},
                [](const RefreshStatus& r) -> std::optional<double> { return r.failures; });
+  header({"wiresign_key_record_state", "gauge",
+          "1 for the state each record of each key is in (RFC 7583: hidden, rumoured, omnipresent, unretentive)"});
+  std::vector<std::pair<const conf::ZoneConfig*, ZoneKeyReport>> key_reports;
+  for (const auto& zone : config.zones) key_reports.emplace_back(&zone, loader_.key_report(zone));
+  for (const auto& [zone, report] : key_reports)
+    for (const KeyReport& key : report.keys)
+      for (policy::KeyRecord record : policy::kKeyRecords)
+        if (key.state.has(record))
+          out << "wiresign_key_record_state{zone=\"" << zone->name << "\",key_tag=\"" << key.state.key_tag
+              << "\",role=\"" << keystore::key_role_name(key.state.role) << "\",record=\""
+              << policy::key_record_name(record) << "\",state=\""
+              << policy::record_state_name(key.state.record(record).state) << "\"} 1\n";
+  header({"wiresign_key_ds_wait_seconds", "gauge",
+          "seconds a KSK (or CSK) has waited for its DS to appear at or go from the parent; 0: not waiting"});
+  for (const auto& [zone, report] : key_reports)
+    for (const KeyReport& key : report.keys)
+      if (key.state.has(policy::KeyRecord::ds))
+        out << "wiresign_key_ds_wait_seconds{zone=\"" << zone->name << "\",key_tag=\"" << key.state.key_tag
+            << "\",awaiting=\"" << (key.awaiting_ds_seen ? "seen" : key.awaiting_ds_gone ? "gone" : "nothing")
+            << "\"} " << static_cast<double>(key.waiting_since ? now - key.waiting_since : 0) << "\n";
+  header({"wiresign_zone_next_key_event_timestamp_seconds", "gauge",
+          "when the zone's key states next change by time alone (Unix time)"});
+  for (const auto& [zone, report] : key_reports)
+    if (report.next_event)
+      out << "wiresign_zone_next_key_event_timestamp_seconds" << label(zone->name) << " "
+          << static_cast<double>(*report.next_event) << "\n";
   out << loader_.keystore_metrics();
   return out.str();
 }

@@ -4,6 +4,9 @@
 //   GET  /zones, /zones/ZONE          a zone's signing and refresh state
 //   GET  /zones/ZONE/keys             the published DNSKEYs, with DS for the KSKs
 //   POST /zones/ZONE/ACTION           resign, retransfer, notify, hold, release, discard
+//   POST /zones/ZONE/rollover?role=R  a planned roll of the zone's key(s) of role R (or ?key=TAG;
+//                                     &compromised=1: an emergency roll)
+//   POST /zones/ZONE/ds-seen?key=TAG  the operator confirms the DS is at the parent (ds-gone: removed)
 //   POST /reload                      as SIGHUP: re-read the config (zones added,
 //                                     changed, removed live), file zones, primaries
 //   GET  /metrics                     Prometheus text format

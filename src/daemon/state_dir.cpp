@@ -11,6 +11,7 @@
 
 #include "dns/name.h"
 #include "dns/zone_writer.h"
+#include "policy/key_state_file.h"
 
 namespace wiresign::daemon {
 namespace {
@@ -108,7 +109,7 @@ std::optional<std::string> read_file_if_present(const std::string& path) {
 
 StateDir::StateDir(std::string path) : path_(std::move(path)) {
   make_dir(path_);
-  for (const char* folder : {"/unsigned", "/signed", "/journal", "/held"}) make_dir(path_ + folder);
+  for (const char* folder : {"/unsigned", "/signed", "/journal", "/held", "/keys"}) make_dir(path_ + folder);
 }
 
 std::string StateDir::file_for(const char* folder, const std::string& zone, const char* suffix) const {
@@ -122,6 +123,9 @@ std::string StateDir::unsigned_zone_path(const std::string& zone) const { return
 std::string StateDir::held_zone_path(const std::string& zone) const { return file_for("held", zone, "zone"); }
 std::string StateDir::release_path(const std::string& zone) const { return file_for("held", zone, "zone.release"); }
 std::string StateDir::operator_hold_path(const std::string& zone) const { return file_for("held", zone, "zone.hold"); }
+std::string StateDir::key_states_path(const std::string& zone) const {
+  return path_ + "/keys/" + policy::key_state_file_name(zone);
+}
 
 // signed/<zone>signed: magic, input serial, input names, digest length and
 // digest, zone length and the zone's wire records, magic again (a trailer,

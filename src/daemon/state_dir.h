@@ -2,7 +2,8 @@
 // included). Per zone: the last good unsigned version followed from a
 // primary (unsigned/), the published signed version with what it was signed
 // from (signed/), the journal of signed versions for IXFR out (journal/),
-// and an input held back by the sanity limits (held/). Every write is atomic:
+// an input held back by the sanity limits (held/), and the states of its
+// keys in their rollovers (keys/). Every write is atomic:
 // a temporary file, fsync, rename, fsync of the directory.
 #pragma once
 #include <memory>
@@ -52,6 +53,8 @@ class StateDir {
   std::string release_path(const std::string& zone) const;
   // Present while the operator holds every new input of the zone.
   std::string operator_hold_path(const std::string& zone) const;
+  // The lifecycle state of the zone's keys (policy/key_state_file.h).
+  std::string key_states_path(const std::string& zone) const;
 
  private:
   std::string file_for(const char* folder, const std::string& zone, const char* suffix) const;

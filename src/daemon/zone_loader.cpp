@@ -21,7 +21,6 @@
 #include "policy/signing_policy.h"
 #include "signer/self_check.h"
 #include "signer/zone.h"
-#include "signer/zone_keys.h"
 #include "signer/zone_sign.h"
 #include "xfr/acl.h"
 
@@ -110,8 +109,8 @@ signer::Zone unsigned_from_signed(const xfr::SignedZone& zone) {
 // DESIGN.md promise 3: nothing broken is published. An independent check
 // (ldns, not the signer's code) verifies the RRSIGs made for this version —
 // all of them when there is no earlier version — and the whole denial chain.
-void check_before_publishing(const xfr::SignedZone& signed_zone,
-                             const xfr::ZoneDiff* diff, uint32_t now, unsigned threads) {
+void check_before_publishing(const xfr::SignedZone& signed_zone, const xfr::ZoneDiff* diff, uint32_t now,
+                             unsigned threads, const std::vector<std::vector<uint8_t>>& unpublished_signers) {
   std::optional<std::vector<std::string_view>> new_rrsigs;
   if (diff) {
     new_rrsigs.emplace();
@@ -125,6 +124,7 @@ void check_before_publishing(const xfr::SignedZone& signed_zone,
   signer::SelfCheckOptions options;
   options.now = now;
   options.threads = threads;
+  options.unpublished_signers = unpublished_signers;
   signer::SelfCheckReport report = signer::self_check_zone(signed_zone.origin(), signed_zone.wire(),
                                                            new_rrsigs ? &*new_rrsigs : nullptr, options);
   if (report.problems.empty()) return;
@@ -138,7 +138,7 @@ void check_before_publishing(const xfr::SignedZone& signed_zone,
 
 ZoneLoader::ZoneLoader(const conf::Config& config, xfr::ZoneTable& zones, xfr::LogSink log, NotifySender* notifier,
                        const StateDir* state)
-    : config_(&config), zones_(zones), log_(std::move(log)), notifier_(notifier), state_dir_(state) {}
+    : config_(&config), zones_(zones), log_(log), notifier_(notifier), state_dir_(state), key_manager_(state, log) {}
 
 void ZoneLoader::set_config(const conf::Config& config) {
   std::lock_guard lock(mutex_);
@@ -151,6 +151,7 @@ void ZoneLoader::forget(const conf::ZoneConfig& zone) {
   std::lock_guard signing(*zone_lock);
   std::lock_guard lock(mutex_);
   states_.erase(zone.name);
+  key_manager_.forget(zone.name);
   zones_.remove(dns::Name::from_text(zone.name).wire());
   log_(zone.name + ": removed from the configuration; no longer served (its state dir files stay)");
 }
@@ -261,6 +262,7 @@ void ZoneLoader::run_due_work(const conf::ZoneConfig& zone, std::time_t now) {
       save_due = state.save_retry_at && now >= state.save_retry_at;
     }
   }
+  if (auto check = key_manager_.next_parent_check(zone.name); check && now >= *check) check_parent(zone, now);
   if (due) sign_and_publish(zone, {}, "re-sign of serial " + std::to_string(*due), Reason::resign);
   if (input_due) load_file_zone(zone);
   if (save_due) retry_save(zone, now);
@@ -286,6 +288,7 @@ std::map<std::string, std::time_t> ZoneLoader::due_times() const {
     std::time_t at = state.version ? state.resign_at : 0;
     if (state.input_retry_at && (!at || state.input_retry_at < at)) at = state.input_retry_at;
     if (state.save_retry_at && (!at || state.save_retry_at < at)) at = state.save_retry_at;
+    if (auto check = key_manager_.next_parent_check(name); check && (!at || *check < at)) at = *check;
     if (at) due.emplace_hint(due.end(), name, at);
   }
   return due;
@@ -357,17 +360,21 @@ void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state,
   if (!policy_config) return;  // the zone is being reconfigured
   policy::SigningPolicy policy = policy::policy_from_config(*policy_config);
   std::optional<uint32_t> earliest = earliest_expiration(*state.version->zone);
-  if (!earliest) {
-    state.resign_at = 0;
-    return;
+  state.signatures_due_at = 0;
+  if (earliest) {
+    // RRSIG times are serial-number arithmetic (RFC 4034 §3.1.5) around now.
+    auto expires = static_cast<std::time_t>(now + static_cast<int32_t>(*earliest - static_cast<uint32_t>(now)));
+    // Started as long before as the last signing took (a large zone's takes
+    // minutes), so that the new signatures are out before any served one
+    // comes within refresh of its expiration; plus a second for the scheduler.
+    auto lead_s = static_cast<std::time_t>(std::ceil(state.signing_s)) + 1;
+    state.signatures_due_at = std::max<std::time_t>(now + 1, expires - policy.refresh_s - lead_s);
   }
-  // RRSIG times are serial-number arithmetic (RFC 4034 §3.1.5) around now.
-  auto expires = static_cast<std::time_t>(now + static_cast<int32_t>(*earliest - static_cast<uint32_t>(now)));
-  // Started as long before as the last signing took (a large zone's takes
-  // minutes), so that the new signatures are out before any served one
-  // comes within refresh of its expiration; plus a second for the scheduler.
-  auto lead_s = static_cast<std::time_t>(std::ceil(state.signing_s)) + 1;
-  state.resign_at = std::max<std::time_t>(now + 1, expires - policy.refresh_s - lead_s);
+  std::optional<std::time_t> key_event = key_manager_.next_event(zone.name);
+  state.key_event_at = key_event ? std::max<std::time_t>(now + 1, *key_event) : 0;
+  state.resign_at = state.signatures_due_at;
+  if (state.key_event_at && (!state.resign_at || state.key_event_at < state.resign_at))
+    state.resign_at = state.key_event_at;
 }
 
 bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
@@ -394,7 +401,15 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     if (previous) reuse.emplace(previous);
     signer::SignOptions options =
         sign_options(policy::policy_from_config(policy_config), previous.get(), reuse ? &*reuse : nullptr, now);
-    signer::ZoneKeys keys = signer::select_zone_keys(store, zone.name, options.policy, log_);
+    KeyPlan key_plan = key_manager_.plan(zone.name, options.policy, store, now);
+    if (reason == Reason::resign && now < state.signatures_due_at && key_manager_.uses_unchanged(zone.name, key_plan)) {
+      // A key event whose moves change nothing published (a record now in
+      // every cache): the states are kept, no new version is needed.
+      key_manager_.commit(zone.name, key_plan, now);
+      schedule_resign(zone, state, now);
+      return true;
+    }
+    const signer::ZoneKeys& keys = key_plan.keys;
     // A re-sign started early (schedule_resign) renews what would otherwise
     // come within refresh of expiring before it is done.
     if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
@@ -454,7 +469,8 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("journal");
     // Checked against the clock of now, not of when signing began: a long
     // signing must not publish signatures that have run out meanwhile.
-    check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(std::time(nullptr)), options.threads);
+    check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(std::time(nullptr)), options.threads,
+                            key_plan.unpublished_signers);
     clock.lap("check");
     // Saved before it is served: after a crash the restart serves exactly
     // what the secondaries may have seen, and never an older serial.
@@ -467,6 +483,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     state.input_failures = 0;
     state.input_retry_at = 0;
     note_save_outcome(zone, state, save_error, now);
+    key_manager_.commit(zone.name, key_plan, std::time(nullptr));
     state.signing_s = std::max(clock.total(), state.signing_s / 2);  // for schedule_resign
     schedule_resign(zone, state, now);
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "conf/config.h"
+#include "daemon/key_manager.h"
 #include "daemon/keystore_metrics.h"
 #include "daemon/notify_sender.h"
 #include "daemon/state_dir.h"
@@ -102,6 +103,13 @@ class ZoneLoader {
   bool request_release(const conf::ZoneConfig& zone);  // end a hold; publish the held input
   bool discard_held(const conf::ZoneConfig& zone);     // drop the held input
   bool renotify(const conf::ZoneConfig& zone);         // NOTIFY the secondaries again
+  // Key rollovers (`wiresign key rollover|ds-seen|ds-gone`): the zone is
+  // re-signed at once so that the roll moves on. Return what was done;
+  // throw std::invalid_argument saying why not.
+  std::string request_key_rollover(const conf::ZoneConfig& zone, std::optional<keystore::KeyRole> role,
+                                   uint16_t key_tag, bool compromised = false);
+  std::string confirm_ds(const conf::ZoneConfig& zone, uint16_t key_tag, bool seen);
+  ZoneKeyReport key_report(const conf::ZoneConfig& zone) const { return key_manager_.report(zone.name); }
 
   // Re-signs every zone whose signatures are due at `now`, and publishes held
   // inputs the operator released. Called about once a second.
@@ -118,7 +126,9 @@ class ZoneLoader {
   struct ZoneState {
     std::optional<SignedVersion> version;
     std::shared_ptr<const xfr::Journal> journal;
-    std::time_t resign_at = 0;  // 0: nothing scheduled
+    std::time_t resign_at = 0;  // 0: nothing scheduled (the earlier of the next two)
+    std::time_t signatures_due_at = 0;  // when the signatures need refreshing
+    std::time_t key_event_at = 0;       // when the key states next move (0: not by time)
     unsigned resign_failures = 0;
     std::time_t save_retry_at = 0;   // the version in service is not saved yet: try again then
     std::time_t input_retry_at = 0;  // a zone file's input that failed on the keystore
@@ -149,6 +159,8 @@ class ZoneLoader {
   void schedule_resign(const conf::ZoneConfig& zone, ZoneState& state, std::time_t now);
   void hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial, const std::string& source,
             const std::string& why);
+  // The parent side of the zone's rollovers (DS hook and checks), when due.
+  void check_parent(const conf::ZoneConfig& zone, std::time_t now);
 
   const conf::Config* config_;
   xfr::ZoneTable& zones_;
@@ -157,6 +169,7 @@ class ZoneLoader {
   const StateDir* state_dir_;
   std::map<std::string, std::shared_ptr<keystore::Keystore>> keystores_;
   KeystoreMetrics keystore_metrics_;
+  KeyManager key_manager_;
   std::map<std::string, ZoneState> states_;
   // Guards the keystore cache and the zone states, shared by the scheduler's
   // workers. Different zones sign in parallel (the scheduler bounds how

@@ -53,7 +53,7 @@ bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
   std::lock_guard lock(mutex_);
   auto it = states_.find(zone.name);
   if (it == states_.end() || !it->second.version) return false;
-  it->second.resign_at = std::time(nullptr);
+  it->second.resign_at = it->second.signatures_due_at = std::time(nullptr);
   it->second.history.last_error.clear();
   log_(zone.name + ": re-sign asked by the operator");
   return true;
@@ -91,6 +91,66 @@ bool ZoneLoader::renotify(const conf::ZoneConfig& zone) {
   if (!serial || !notifier_ || zone.notify.empty()) return false;
   announce(zone, *serial);
   return true;
+}
+
+std::string ZoneLoader::request_key_rollover(const conf::ZoneConfig& zone, std::optional<keystore::KeyRole> role,
+                                             uint16_t key_tag, bool compromised) {
+  std::string done;
+  {
+    std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
+    std::lock_guard signing(*zone_lock);
+    done = key_manager_.request_rollover(zone.name, role, key_tag, compromised);
+  }
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it != states_.end() && it->second.version) it->second.resign_at = std::time(nullptr);
+  return done + "; the zone is re-signed now to start it";
+}
+
+std::string ZoneLoader::confirm_ds(const conf::ZoneConfig& zone, uint16_t key_tag, bool seen) {
+  std::string done;
+  {
+    std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
+    std::lock_guard signing(*zone_lock);
+    done = key_manager_.confirm_ds(zone.name, key_tag, seen, std::time(nullptr));
+  }
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it != states_.end() && it->second.version) it->second.resign_at = std::time(nullptr);
+  return done;
+}
+
+// Runs on the scheduler's worker under the zone's signing lock, so that a DS
+// fact never races a signing's key states; the network waits are bounded.
+void ZoneLoader::check_parent(const conf::ZoneConfig& zone, std::time_t now) {
+  std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
+  std::lock_guard signing(*zone_lock);
+  std::shared_ptr<keystore::Keystore> store;
+  policy::SigningPolicy policy;
+  {
+    std::lock_guard lock(mutex_);
+    const conf::PolicyConfig* policy_config = config_->find_policy(zone.policy);
+    if (!policy_config) return;
+    policy = policy::policy_from_config(*policy_config);
+    try {
+      store = keystore_for(*policy_config);
+    } catch (const std::exception& e) {
+      log_(zone.name + ": parent DS check put off for " + std::to_string(policy.ds_check_interval_s) +
+           " s: keystore \"" + policy_config->keystore + "\": " + e.what());
+      key_manager_.postpone_parent_check(zone.name, now + policy.ds_check_interval_s);
+      return;
+    }
+  }
+  try {
+    if (!key_manager_.check_parent(zone, policy, *store, now)) return;
+  } catch (const std::exception& e) {
+    log_(zone.name + ": parent DS check failed: " + e.what());
+    return;
+  }
+  // A DS fact lets the roll move on: sign now rather than at the next event.
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it != states_.end() && it->second.version) it->second.resign_at = now;
 }
 
 std::string ZoneLoader::describe_served(const conf::ZoneConfig& zone) const {

@@ -33,6 +33,14 @@ bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
     ZoneState& state = states_[zone.name];
     uint32_t serial = version->zone->serial();
     publish(zone, state, std::move(*version), journal);
+    // The key states, so that a rollover in progress goes on at its time.
+    if (const conf::PolicyConfig* policy = config_->find_policy(zone.policy)) {
+      try {
+        key_manager_.restore(zone.name, policy::policy_from_config(*policy), std::time(nullptr));
+      } catch (const std::exception& e) {
+        log_(zone.name + ": key states not read: " + e.what() + "; read again at the next signing");
+      }
+    }
     schedule_resign(zone, state, std::time(nullptr));
     log_(zone.name + ": serving saved signed serial " + std::to_string(serial) + " (journal: " +
          std::to_string(journal ? journal->size() : 0) + " versions); signatures due for refresh at " +

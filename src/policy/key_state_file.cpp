@@ -145,6 +145,13 @@ std::string text_position(std::string_view text, size_t offset) {
 
 }  // namespace
 
+std::string key_state_file_name(const std::string& zone) {
+  std::string name = zone;
+  for (char& c : name)
+    if (c == '/') c = '_';  // classless reverse zones ("0/25.2.0.192.in-addr.arpa.")
+  return name + "json";
+}
+
 std::string key_ring_to_text(const KeyRing& ring) {
   json keys = json::array();
   for (const auto& key : ring.keys) keys.push_back(key_to_json(key));

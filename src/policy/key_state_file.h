@@ -20,6 +20,8 @@ class KeyStateError : public std::runtime_error {
 };
 
 std::string key_ring_to_text(const KeyRing& ring);
+// Where wiresignd keeps a zone's states: STATE-DIR/keys/ this name.
+std::string key_state_file_name(const std::string& zone);
 // `origin` (usually the file's path) starts every error message.
 KeyRing key_ring_from_text(std::string_view text, const std::string& origin);
 
