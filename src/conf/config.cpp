@@ -111,7 +111,7 @@ void read_server(ConfigReader& reader, const YAML::Node& node) {
   Fields fields(reader.problems, node, "server");
   fields.allow_only({"listen", "state-dir", "control", "control-tcp", "control-token-file", "metrics",
                      "tcp-idle-timeout", "tcp-io-timeout", "max-tcp-clients", "max-concurrent-zones",
-                     "user"});
+                     "user", "log-level"});
   for (auto [key, slot] : {std::pair{"tcp-idle-timeout", &reader.config.server.tcp_idle_timeout_s},
                            std::pair{"tcp-io-timeout", &reader.config.server.tcp_io_timeout_s}}) {
     if (auto seconds = fields.duration(key)) {
@@ -134,6 +134,12 @@ void read_server(ConfigReader& reader, const YAML::Node& node) {
   }
   if (auto state_dir = fields.string("state-dir")) reader.config.server.state_dir = reader.resolve_path(*state_dir);
   if (auto control = fields.string("control")) reader.config.server.control = reader.resolve_path(*control);
+  if (auto level = fields.string("log-level")) {
+    if (*level == "error" || *level == "warning" || *level == "info")
+      reader.config.server.log_level = *level;
+    else
+      fields.problem(*fields.find("log-level"), "log-level: \"" + *level + "\" is not one of error, warning, info");
+  }
   if (auto user = fields.string("user")) {
     if (user->empty() || user->find_first_of(" \t/") != std::string::npos)
       fields.problem(*fields.find("user"), "user: \"" + *user + "\" is not a user name (like wiresign or wiresign:wiresign)");

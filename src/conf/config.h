@@ -123,6 +123,8 @@ struct ServerConfig {
   // Run as this user ("user" or "user:group") once the ports are bound,
   // when started as root.
   std::string user;
+  // "error", "warning" or "info" (every event): the least a log line must be to be written.
+  std::string log_level = "info";
   // The control socket in effect.
   std::string control_socket() const { return control.empty() ? state_dir + "/control.sock" : control; }
   SourceLocation where;

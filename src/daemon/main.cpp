@@ -18,11 +18,14 @@
 #include "daemon/control_api.h"
 #include "daemon/control_server.h"
 #include "daemon/file_watcher.h"
+#include "daemon/log.h"
 #include "daemon/privileges.h"
 #include "daemon/zone_follower.h"
 #include "daemon/zone_loader.h"
 #include "daemon/time_text.h"
 #include "daemon/zone_set.h"
+#include "policy/policy_lint.h"
+#include "policy/signing_policy.h"
 #include "dns/name.h"
 #include "xfr/acl.h"
 #include "xfr/server.h"
@@ -31,10 +34,12 @@ namespace {
 
 constexpr const char* kUsage = "usage: wiresignd -c FILE [--check]\n";
 
-void log_line(const std::string& line) {
-  // One write per line, so that lines from different threads never mix.
-  std::cerr << (wiresign::daemon::utc_text(std::time(nullptr)) + " " + line + "\n") << std::flush;
+wiresign::daemon::Log& daemon_log() {
+  static wiresign::daemon::Log log(wiresign::daemon::Log::stderr_is_journal());
+  return log;
 }
+
+void log_line(const std::string& line) { daemon_log().line(line); }
 
 }  // namespace
 
@@ -66,21 +71,27 @@ int main(int argc, char** argv) {
     return 1;
   }
   const conf::Config& config = *loaded;
+  daemon_log().set_level(daemon::log_level_from_name(config.server.log_level));
   if (check_only) {
     std::cout << config_path << ": configuration OK (" << config.zones.size() << " zones, "
               << config.policies.size() << " policies, " << config.keystores.size() << " keystores)\n";
     return 0;
   }
 
-  // Said once per policy rather than silently ignored: the key lifecycle
-  // settings are read and linted, but rollovers are not carried out yet.
-  for (const auto& policy : config.policies) {
-    const conf::KeyLifecycleConfig& keys = policy.lifecycle;
-    if (keys.ksk_lifetime_s || keys.zsk_lifetime_s || keys.csk_lifetime_s || keys.standby_ksk || keys.standby_zsk ||
-        keys.cds || !keys.ds_hook.empty())
-      log_line("warning: policy \"" + policy.name + "\" (" + policy.where.str() +
-               ") sets key lifetimes, standby keys, cds or ds-hook: this wiresignd does not roll keys or publish "
-               "CDS by itself yet; the zone keeps its current keys (use `wiresign timeline` to see the plan)");
+  // The policy lint (`wiresign policy check`), said once at start: a policy
+  // whose rollovers cannot finish, or whose signatures could run out in
+  // caches, is worth an operator's look even when the daemon can run it.
+  for (const auto& policy_config : config.policies) {
+    policy::SigningPolicy policy = policy::policy_from_config(policy_config);
+    std::vector<policy::LintProblem> problems = policy::lint_policy(policy);
+    if (problems.empty()) continue;
+    std::string text = policy::lint_text(policy, problems);
+    for (size_t start = 0; start < text.size();) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      if (end > start) log_line(policy_config.where.str() + ": " + text.substr(start, end - start));
+      start = end + 1;
+    }
   }
   for (const auto& zone : config.zones) {
     const conf::PolicyConfig* policy = config.find_policy(zone.policy);
@@ -138,6 +149,7 @@ int main(int argc, char** argv) {
         if (reload_requested.exchange(false)) {
           try {
             zone_set.reload();
+            daemon_log().set_level(daemon::log_level_from_name(zone_set.config().server.log_level));
           } catch (const conf::ConfigError& e) {
             log_line(std::string("reload refused, the configuration in effect stays: ") + e.what());
           }
@@ -163,7 +175,14 @@ int main(int argc, char** argv) {
     }
     daemon::ControlServer control(config.server.control_socket(), conf::parse_socket_address(config.server.control_tcp),
                                   token, conf::parse_socket_address(config.server.metrics),
-                                  [&](const daemon::ControlRequest& request) { return api.handle(request); }, log_line);
+                                  [&](const daemon::ControlRequest& request) {
+                                    daemon::ControlResponse response = api.handle(request);
+                                    if (request.target == "/reload" && response.status == 200)
+                                      daemon_log().set_level(
+                                          daemon::log_level_from_name(zone_set.config().server.log_level));
+                                    return response;
+                                  },
+                                  log_line);
     // SIGHUP re-reads and re-signs the file zones; SIGINT/SIGTERM stop.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal =
