@@ -230,6 +230,13 @@ int run_control(const std::string& command, const std::vector<std::string>& args
     if (which.empty()) throw UsageError("key rollover ZONE needs --ksk, --zsk, --csk or --key TAG");
     if (options.has("compromised")) which += "&compromised=1";
     target = "/zones/" + positional[1] + "/rollover?" + which;
+  } else if (command == "key" && positional.size() == 2 && positional[0] == "generate") {
+    method = http::verb::post;
+    std::string role;
+    for (const char* name : {"ksk", "zsk", "csk"})
+      if (options.has(name)) role = name;
+    if (role.empty()) throw UsageError("key generate ZONE needs --ksk, --zsk or --csk");
+    target = "/zones/" + positional[1] + "/generate?role=" + role;
   } else if (command == "key" && positional.size() == 3 && (positional[0] == "ds-seen" || positional[0] == "ds-gone")) {
     method = http::verb::post;
     target = "/zones/" + positional[1] + "/" + positional[0] + "?key=" + positional[2];
@@ -241,7 +248,7 @@ int run_control(const std::string& command, const std::vector<std::string>& args
                      "zone resign|retransfer|notify|hold|release|discard ZONE | "
                      "zone add ZONE --policy P (--file PATH | --primaries A[,B]) | zone remove ZONE | "
                      "key list|ds ZONE | key rollover ZONE (--ksk|--zsk|--csk|--key TAG) [--compromised] | "
-                     "key ds-seen|ds-gone ZONE TAG");
+                     "key ds-seen|ds-gone ZONE TAG | key generate ZONE --ksk|--zsk|--csk");
   }
   if (!edited.empty()) std::cout << edited << "\n";
   Reply reply;

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "       wiresign key list|ds ZONE [--json] ...           (the keys the running daemon publishes, their states)\n"
     "       wiresign key rollover ZONE --ksk|--zsk|--csk|--key TAG [--compromised]   (roll now; emergency)\n"
     "       wiresign key ds-seen|ds-gone ZONE TAG            (confirm the parent's DS was added|removed)\n"
+    "       wiresign key generate ZONE --ksk|--zsk|--csk     (a standby key, published for a quick rollover)\n"
     "       wiresign key import --zone ZONE [--keys DIR | --config FILE --policy NAME] FILE... | --pkcs11-label L ...\n"
     "       wiresign policy check FILE\n"
     "       wiresign timeline ZONE [--config FILE] [--months N] [--json]   (key events to come)\n"

@@ -224,6 +224,23 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
       keys["states"] = key_states(loader_.key_report(*zone));
       return {200, "application/json", keys.dump()};
     }
+    if (action == "generate") {
+      if (request.method != "POST") return error(405, "use POST for generate");
+      std::string role_text = query_value(query, "role");
+      keystore::KeyRole role = role_text == "ksk"   ? keystore::KeyRole::ksk
+                               : role_text == "csk" ? keystore::KeyRole::csk
+                                                    : keystore::KeyRole::zsk;
+      if (role_text != "ksk" && role_text != "zsk" && role_text != "csk")
+        return error(400, "say which role: role=ksk|zsk|csk");
+      try {
+        std::string result = loader_.generate_standby_key(*zone, role);
+        return {200, "application/json", json{{"zone", zone->name}, {"result", result}}.dump()};
+      } catch (const std::invalid_argument& e) {
+        return error(409, e.what());
+      } catch (const std::exception& e) {
+        return error(500, zone->name + ": no key generated: " + e.what());
+      }
+    }
     if (action == "rollover" || action == "ds-seen" || action == "ds-gone") {
       if (request.method != "POST") return error(405, "use POST for " + action);
       std::string tag_text = query_value(query, "key"), role_text = query_value(query, "role");
@@ -275,7 +292,8 @@ ControlResponse ControlApi::handle(const ControlRequest& request) {
       refusal = "no input is held for this zone";
     } else {
       return error(404, "unknown action " + action +
-                            " (resign, retransfer, notify, hold, release, discard, rollover, ds-seen, ds-gone)");
+                            " (resign, retransfer, notify, hold, release, discard, rollover, ds-seen, ds-gone, "
+                            "generate)");
     }
     if (!done) return error(409, zone->name + ": " + refusal);
     return {200, "application/json", json{{"zone", zone->name}, {"result", result}}.dump()};

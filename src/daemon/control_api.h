@@ -7,6 +7,7 @@
 //   POST /zones/ZONE/rollover?role=R  a planned roll of the zone's key(s) of role R (or ?key=TAG;
 //                                     &compromised=1: an emergency roll)
 //   POST /zones/ZONE/ds-seen?key=TAG  the operator confirms the DS is at the parent (ds-gone: removed)
+//   POST /zones/ZONE/generate?role=R a standby key of role R, published for a quick rollover
 //   POST /reload                      as SIGHUP: re-read the config (zones added,
 //                                     changed, removed live), file zones, primaries
 //   GET  /metrics                     Prometheus text format

@@ -370,6 +370,30 @@ std::string KeyManager::confirm_ds(const std::string& zone, uint16_t key_tag, bo
                               (listed.empty() ? "no key is" : "waiting:" + listed) + ")");
 }
 
+std::string KeyManager::generate_standby(const std::string& zone, keystore::KeyRole role,
+                                         const policy::SigningPolicy& policy, keystore::Keystore& store,
+                                         std::time_t now) {
+  if (policy.csk != (role == keystore::KeyRole::csk))
+    throw std::invalid_argument(zone + ": policy \"" + policy.name + "\" uses " +
+                                (policy.csk ? "a CSK" : "a KSK and a ZSK") + ", not a " +
+                                std::string(keystore::key_role_name(role)));
+  {
+    std::lock_guard lock(mutex_);
+    if (!zones_.count(zone)) throw std::invalid_argument(zone + " has no key states yet (it was never signed)");
+  }
+  keystore::KeyInfo key = store.generate_key({zone, role, policy.algorithm, policy.rsa_bits});
+  policy::KeyRequest request{role, policy.algorithm, policy.rsa_bits, true, ""};
+  std::lock_guard lock(mutex_);
+  ZoneKeys& keys = zones_.at(zone);
+  policy::KeyRing ring = keys.ring;
+  ring.keys.push_back(policy::new_key_state(request, key, now));
+  save(zone, ring);
+  keys.ring = std::move(ring);
+  log_(zone + ": generated " + describe_key(key) + " in " + store.describe() + " (standby key, asked by the operator)");
+  return "generated " + describe_key(key) + " as a standby key: published next, it takes over at the next " +
+         std::string(keystore::key_role_name(role)) + " rollover";
+}
+
 ZoneKeyReport KeyManager::report(const std::string& zone) const {
   std::lock_guard lock(mutex_);
   ZoneKeyReport out;

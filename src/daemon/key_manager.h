@@ -101,6 +101,11 @@ class KeyManager {
   std::string request_rollover(const std::string& zone, std::optional<keystore::KeyRole> role, uint16_t key_tag,
                                bool compromised = false);
   std::string confirm_ds(const std::string& zone, uint16_t key_tag, bool seen, std::time_t now);
+  // A new key of `role` made now and kept as a standby key: published (a
+  // KSK's DS asked for) but signing nothing until a rollover of its role
+  // promotes it, which then needs no publication wait.
+  std::string generate_standby(const std::string& zone, keystore::KeyRole role, const policy::SigningPolicy& policy,
+                               keystore::Keystore& store, std::time_t now);
 
   ZoneKeyReport report(const std::string& zone) const;
   // Drops a zone removed from the configuration (its file stays).

@@ -109,6 +109,7 @@ class ZoneLoader {
   std::string request_key_rollover(const conf::ZoneConfig& zone, std::optional<keystore::KeyRole> role,
                                    uint16_t key_tag, bool compromised = false);
   std::string confirm_ds(const conf::ZoneConfig& zone, uint16_t key_tag, bool seen);
+  std::string generate_standby_key(const conf::ZoneConfig& zone, keystore::KeyRole role);
   ZoneKeyReport key_report(const conf::ZoneConfig& zone) const { return key_manager_.report(zone.name); }
 
   // Re-signs every zone whose signatures are due at `now`, and publishes held

@@ -120,6 +120,28 @@ std::string ZoneLoader::confirm_ds(const conf::ZoneConfig& zone, uint16_t key_ta
   return done;
 }
 
+std::string ZoneLoader::generate_standby_key(const conf::ZoneConfig& zone, keystore::KeyRole role) {
+  std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
+  std::string done;
+  {
+    std::lock_guard signing(*zone_lock);
+    std::shared_ptr<keystore::Keystore> store;
+    policy::SigningPolicy policy;
+    {
+      std::lock_guard lock(mutex_);
+      const conf::PolicyConfig* policy_config = config_->find_policy(zone.policy);
+      if (!policy_config) throw std::invalid_argument(zone.name + ": policy \"" + zone.policy + "\" is not configured");
+      policy = policy::policy_from_config(*policy_config);
+      store = keystore_for(*policy_config);
+    }
+    done = key_manager_.generate_standby(zone.name, role, policy, *store, std::time(nullptr));
+  }
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it != states_.end() && it->second.version) it->second.resign_at = std::time(nullptr);
+  return done;
+}
+
 // Runs on the scheduler's worker under the zone's signing lock, so that a DS
 // fact never races a signing's key states; the network waits are bounded.
 void ZoneLoader::check_parent(const conf::ZoneConfig& zone, std::time_t now) {

@@ -15,6 +15,8 @@
 #  - the policy's algorithm changed by reload: the zone is signed with the new
 #    algorithm before its DNSKEYs appear (RFC 6781 §4.1.4), every version on
 #    the way validates, and the end has only the new algorithm's keys
+#  - `key generate --zsk` publishes a standby ZSK that signs nothing until
+#    `key rollover --zsk` hands over to it
 #  - wrong requests (unknown key tag) fail with the reason
 # Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
 set -euo pipefail
@@ -173,14 +175,15 @@ check "the retirement is logged" wait_log "KSK $ksk .* is retired" "$TMP/daemon.
 sed -i 's/^    keystore: local$/    keystore: local\n    algorithm: ecdsap384sha384/' "$TMP/wiresign.yaml"
 check "the config now asks for ecdsap384sha384" grep -q "algorithm: ecdsap384sha384" "$TMP/wiresign.yaml"
 check "reload" has "" ws reload
-algorithm_roll_done() {  # every DNSKEY is of algorithm 14, and the zone validates
+algorithm_roll_done() {  # every DNSKEY and RRSIG is of algorithm 14, and the zone validates
   validates || { echo "does not validate" >&2; return 1; }
   local new_ds old_ds
   new_ds=$(awaiting seen)
   old_ds=$(awaiting gone)
   [[ -z $new_ds ]] || ws key ds-seen "$zone" "$new_ds" > /dev/null || true
   [[ -z $old_ds ]] || ws key ds-gone "$zone" "$old_ds" > /dev/null || true
-  [[ -z $(awk '$4 == "DNSKEY" && $7 != 14' "$TMP/axfr.zone") && -n $(awk '$4 == "DNSKEY" && $7 == 14' "$TMP/axfr.zone") ]]
+  [[ -z $(awk '($4 == "DNSKEY" && $7 != 14) || ($4 == "RRSIG" && $6 != 14)' "$TMP/axfr.zone") &&
+     -n $(awk '$4 == "DNSKEY" && $7 == 14' "$TMP/axfr.zone") ]]
 }
 invalid_seen=0
 for _ in $(seq 1 150); do
@@ -188,7 +191,7 @@ for _ in $(seq 1 150); do
   validates || invalid_seen=$((invalid_seen + 1))
   sleep 0.2
 done
-check "the algorithm roll ends with only ecdsap384sha384 DNSKEYs" algorithm_roll_done
+check "the algorithm roll ends with only ecdsap384sha384 DNSKEYs and RRSIGs" algorithm_roll_done
 check "every version served on the way validated ($invalid_seen did not)" test "$invalid_seen" -eq 0
 signatures_first() {
   local zrrsig dnskey
@@ -197,6 +200,19 @@ signatures_first() {
   [[ -n $zrrsig && -n $dnskey && $zrrsig -lt $dnskey ]]
 }
 check "the new algorithm's ZSK signed the zone before its DNSKEY was published" signatures_first
+
+# --- a standby ZSK, then a roll that hands over to it ------------------------------------
+check "key generate --csk is refused under a KSK+ZSK policy" refused "not a csk" ws key generate "$zone" --csk
+zsk=$(tags_with_flags 256)
+check "key generate --zsk makes a standby key" has "as a standby key" ws key generate "$zone" --zsk
+wait_for "the standby ZSK is published" 30 has " " tags_with_flags 256
+standby=$(tags_with_flags 256 | tr ' ' '\n' | grep -vx "$zsk" | head -n1)
+check "but does not sign ($zsk still does; signers: $(signers_of A))" is "$zsk" signers_of A
+generated=$(grep -c "generated zsk" "$TMP/daemon.log")
+check "rollover --zsk hands over to it" has "rollover of ZSK $zsk" ws key rollover "$zone" --zsk
+wait_for "the standby ZSK $standby now signs the zone" 30 is "$standby" signers_of A
+check "and no further ZSK was made for the roll" test "$(grep -c "generated zsk" "$TMP/daemon.log")" -eq "$generated"
+check "the zone validates" validates
 [[ -z ${VERBOSE:-} ]] || cat "$TMP/daemon.log"
 (( FAILED == 0 )) || tail -n 40 "$TMP/daemon.log" >&2
 finish
