@@ -396,25 +396,30 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     std::shared_ptr<const xfr::SignedZone> previous = state.version ? state.version->zone : nullptr;
     if (reason == Reason::resign && (!previous || !state.resign_at || now < state.resign_at))
       return true;  // a newer version came in meanwhile: nothing is due any more
-    if (previous) check_served_keys_available(*previous, store.list_keys(zone.name), policy_config.keystore);
     std::optional<PreviousSignatures> reuse;
     if (previous) reuse.emplace(previous);
     signer::SignOptions options =
         sign_options(policy::policy_from_config(policy_config), previous.get(), reuse ? &*reuse : nullptr, now);
+    // A re-sign started early (schedule_resign) renews what would otherwise
+    // come within refresh of expiring before it is done.
+    if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
+    const bool signatures_due = now >= state.signatures_due_at;
+    // The long part, without mutex_: other zones sign, and status is read,
+    // meanwhile. Keys too are looked up (and made) without it: a keystore
+    // reads and writes files or talks to an HSM.
+    lock.unlock();
+    if (previous) check_served_keys_available(*previous, store.list_keys(zone.name), policy_config.keystore);
     KeyPlan key_plan = key_manager_.plan(zone.name, options.policy, store, now);
-    if (reason == Reason::resign && now < state.signatures_due_at && key_manager_.uses_unchanged(zone.name, key_plan)) {
+    if (reason == Reason::resign && !signatures_due && key_manager_.uses_unchanged(zone.name, key_plan)) {
       // A key event whose moves change nothing published (a record now in
       // every cache): the states are kept, no new version is needed.
       key_manager_.commit(zone.name, key_plan, now);
+      lock.lock();
       schedule_resign(zone, state, now);
       return true;
     }
     const signer::ZoneKeys& keys = key_plan.keys;
-    // A re-sign started early (schedule_resign) renews what would otherwise
-    // come within refresh of expiring before it is done.
-    if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
-    // The long part, without mutex_: other zones sign, and status is read, meanwhile.
-    lock.unlock();
+    clock.lap("keys");
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
     signer::Zone unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();

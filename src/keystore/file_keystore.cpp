@@ -142,41 +142,61 @@ class FileKeystore final : public Keystore {
  private:
   // The .key file names of a zone (its "K<zone>+" prefix, any case: BIND
   // names files after the zone as written). The directory is indexed once
-  // and again only when its modification time moves (a key written, renamed
-  // or removed), so a daemon with thousands of zones does not read a
-  // directory of tens of thousands of files for every signing.
+  // and read again only when its modification time moves by someone else's
+  // change (our own keys are added to the index as they are written), so a
+  // daemon with thousands of zones does not read a directory of tens of
+  // thousands of files for every signing, nor for every key it makes.
   std::vector<std::string> key_files_of(const std::string& owner) {
+    // The time is read under the lock: a key written by another thread meanwhile
+    // moves indexed_mtime_, and an older time read before it would look like a change.
+    std::lock_guard lock(index_mutex_);
     struct stat st{};
     if (::stat(directory_.c_str(), &st) != 0) {
       if (errno == ENOENT) return {};
       throw KeystoreError(errno_text(directory_));
     }
-    std::lock_guard lock(index_mutex_);
-    // File times tick coarsely (a few ms): two changes in one tick leave the
-    // same time, so a directory changed in the last seconds is read again.
-    bool recent = std::time(nullptr) - st.st_mtim.tv_sec < 3;
-    if (!indexed_ || recent || st.st_mtim.tv_sec != indexed_mtime_.tv_sec ||
-        st.st_mtim.tv_nsec != indexed_mtime_.tv_nsec) {
-      std::map<std::string, std::vector<std::string>> index;
-      std::error_code error;
-      for (const auto& entry : fs::directory_iterator(directory_, error)) {
-        std::string name = entry.path().filename().string();
-        // K<zone>+<algorithm>+<tag>.key: the zone part ends at the second '+' from the end.
-        if (name.size() < 6 || name[0] != 'K' || name.compare(name.size() - 4, 4, ".key") != 0) continue;
-        size_t last = name.rfind('+');
-        size_t before = last == std::string::npos || last == 0 ? std::string::npos : name.rfind('+', last - 1);
-        if (before == std::string::npos) continue;
-        index[lower(name.substr(1, before - 1))].push_back(name);
-      }
-      if (error) throw KeystoreError(directory_ + ": " + error.message());
-      index_ = std::move(index);
-      indexed_mtime_ = st.st_mtim;
-      indexed_ = true;
-    }
+    // File times tick coarsely (a few ms; a second on some file systems): a
+    // change in the tick the directory was read in leaves the time unmoved,
+    // so an index read less than two seconds after the last change is read
+    // again once two seconds have passed (once, not at every call).
+    bool moved = !indexed_ || !same_time(st.st_mtim, indexed_mtime_);
+    bool unsure = indexed_ && indexed_read_s_ < st.st_mtim.tv_sec + 2 && std::time(nullptr) >= st.st_mtim.tv_sec + 2;
+    if (moved || unsure) read_index(st.st_mtim);
     std::string key = lower(owner);
     auto it = index_.find(key);
     if (it == index_.end() && !key.empty() && key.back() == '.') it = index_.find(key.substr(0, key.size() - 1));
     return it == index_.end() ? std::vector<std::string>{} : it->second;
+  }
+
+  // Reads the directory into index_ (index_mutex_ held); `mtime` is the
+  // directory's time seen before reading.
+  void read_index(const timespec& mtime) {
+    std::time_t started = std::time(nullptr);
+    std::map<std::string, std::vector<std::string>> index;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(directory_, error)) {
+      std::string name = entry.path().filename().string();
+      std::string zone = zone_of_key_file(name);
+      if (!zone.empty()) index[lower(zone)].push_back(name);
+    }
+    if (error) throw KeystoreError(directory_ + ": " + error.message());
+    index_ = std::move(index);
+    indexed_mtime_ = mtime;
+    indexed_read_s_ = started;
+    indexed_ = true;
+  }
+
+  // The zone part of K<zone>+<algorithm>+<tag>.key (it ends at the second '+'
+  // from the end), or "" for any other file.
+  static std::string zone_of_key_file(const std::string& name) {
+    if (name.size() < 6 || name[0] != 'K' || name.compare(name.size() - 4, 4, ".key") != 0) return "";
+    size_t last = name.rfind('+');
+    size_t before = last == std::string::npos || last == 0 ? std::string::npos : name.rfind('+', last - 1);
+    return before == std::string::npos ? "" : name.substr(1, before - 1);
+  }
+
+  static bool same_time(const timespec& a, const timespec& b) {
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
   }
 
   static std::string lower(std::string text) {
@@ -184,16 +204,22 @@ class FileKeystore final : public Keystore {
     return text;
   }
 
-  std::mutex index_mutex_;
+  std::mutex index_mutex_;  // also held while a key is written, so our own writes never interleave
   bool indexed_ = false;
-  timespec indexed_mtime_{};
+  timespec indexed_mtime_{};    // the directory's time the index stands for
+  std::time_t indexed_read_s_ = 0;  // when the directory was last read
   std::map<std::string, std::vector<std::string>> index_;  // lower-case zone as in the file name -> .key files
 
   // Writes the key's BIND files as generate_key and import_key store them:
   // .private (0600) first, then the .key by rename, then the directory synced.
   // Sets key.locator.
   void write_key_files(KeyInfo& key, EVP_PKEY* pkey) {
-    std::string base = directory_ + "/" + key_file_base(key.zone, key.algorithm, key.key_tag);
+    std::lock_guard lock(index_mutex_);
+    struct stat before{};
+    bool index_current = indexed_ && ::stat(directory_.c_str(), &before) == 0 &&
+                         same_time(before.st_mtim, indexed_mtime_);
+    std::string file = key_file_base(key.zone, key.algorithm, key.key_tag);
+    std::string base = directory_ + "/" + file;
     key.locator = base + ".private";
     std::time_t now = std::time(nullptr);
     std::string secret = format_private_key_file(pkey, key.algorithm, bind_timestamp(now));
@@ -219,6 +245,16 @@ class FileKeystore final : public Keystore {
       throw;
     }
     sync_directory(directory_);
+    // The new key goes into the index as it is, with the directory's new
+    // time, when the index held everything up to this write; otherwise the
+    // next lookup reads the directory (its time moved). A change by another
+    // process during this write is found by the second look read_index's
+    // rule makes two seconds after the directory's last change.
+    struct stat after{};
+    if (index_current && ::stat(directory_.c_str(), &after) == 0) {
+      index_[lower(zone_of_key_file(file + ".key"))].push_back(file + ".key");
+      indexed_mtime_ = after.st_mtim;
+    }
   }
 
   EvpPkey load_private_key(const KeyInfo& key) const {
