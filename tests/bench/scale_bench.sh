@@ -5,7 +5,8 @@
 #     from NSD: start-up time until every zone answers SOA, memory per zone,
 #     threads; AXFRs of 100 random zones checked with ldns-verify-zone; a
 #     burst of ZONES NOTIFYs after every zone changed at NSD: time until all
-#     are signed at the new serial, the daemon's threads during it (bounded);
+#     are signed at the new serial, each zone's delay (p50/p99/max: none
+#     starved), the daemon's threads, RSS and transfers in flight (sampled);
 #     one zone added, then removed, by SIGHUP while SOA and AXFR of another
 #     zone are timed, and no other zone re-signed by it.
 #  2. One big zone: BIG_NAMES names (default 1,000,000) as a zone file beside
@@ -106,17 +107,34 @@ EOF
   t0=$(now)
   "$wiresignd" -c "$dir/wiresign.yaml" > "$dir/daemon.log" 2>&1 &
   daemon=$!
-  # Every zone answers SOA: polled every few seconds (each poll is one pass).
+  # Every zone answers SOA: polled every few seconds (one pass can take a
+  # minute or more while zones are missing; the last zone's signing time
+  # from the log is printed too). Threads are sampled beside it.
+  ( while kill -0 "$daemon" 2>/dev/null; do status_kb "$daemon" Threads; sleep 1; done ) > "$dir/threads.start" 2>/dev/null &
+  local sampler=$!
   until python3 "$probe" soa "$signer_port" "$dir/zones.list" | grep -q "answered $n of $n"; do
-    t=$(status_kb "$daemon" Threads); (( t > threads_max )) && threads_max=$t
     (( $(date +%s) - ${t0%.*} < 3600 )) || { echo "not all zones served after 1 h" >&2; exit 1; }
     sleep 2
   done
-  say "many zones: $n zones followed from NSD, all answering SOA after $(since "$t0") s (signed: $(log_count ': signed serial'))"
+  local served_s last_signed_s
+  served_s=$(since "$t0")
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  threads_max=$(sort -n "$dir/threads.start" | tail -n1)
+  last_signed_s=$(python3 - "$dir/daemon.log" "${t0%.*}" <<'PY'
+import calendar, re, sys, time
+last = None
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"(\S+) \S+: signed serial ", line)
+    if m:
+        last = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
+print(last - int(sys.argv[2]) if last else "?")
+PY
+)
+  say "many zones: $n zones followed from NSD, all answering SOA after $served_s s (signed: $(log_count ': signed serial'); the last signed $last_signed_s s after start, by the log)"
   sleep 5
   local rss hwm
   rss=$(status_kb "$daemon" VmRSS) hwm=$(status_kb "$daemon" VmHWM)
-  say "many zones: RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB), $((rss / n)) KiB per zone; threads $(status_kb "$daemon" Threads) (at most $threads_max seen while starting)"
+  say "many zones: RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB), $((rss / n)) KiB per zone; threads $(status_kb "$daemon" Threads) (at most ${threads_max:-?} seen while starting, sampled each second)"
 
   local bad=0 checked=0 zone
   for zone in $(shuf -n 100 "$dir/zones.list"); do
@@ -134,14 +152,34 @@ EOF
   before=$(log_count "from (IXFR|AXFR) from .* serial 2")
   burst_t0=$(now)
   say "NOTIFY burst: $(python3 "$probe" notify "$signer_port" "$dir/zones.list") in $(since "$burst_t0") s"
-  threads_max=0
+  threads_max=$(status_kb "$daemon" Threads)
+  local xfr_max=0 x rss_max r
+  rss_max=$(status_kb "$daemon" VmRSS)
   until (( $(log_count "from (IXFR|AXFR) from .* serial 2") - before >= n )); do
     t=$(status_kb "$daemon" Threads); (( t > threads_max )) && threads_max=$t
+    r=$(status_kb "$daemon" VmRSS); (( r > rss_max )) && rss_max=$r
+    # Transfers in flight: the daemon's TCP connections to NSD (sampled).
+    x=$(ss -Htn state established "( dport = :$primary_port )" | wc -l); (( x > xfr_max )) && xfr_max=$x
     (( $(date +%s) - ${burst_t0%.*} < 3600 )) || { echo "burst not done after 1 h" >&2; break; }
     sleep 1
   done
   transfers=$(( $(log_count "from (IXFR|AXFR) from .* serial 2") - before ))
-  say "NOTIFY burst: $transfers of $n zones transferred and signed at the new serial after $(since "$burst_t0") s; daemon threads at most $threads_max (RSS $(( $(status_kb "$daemon" VmRSS) / 1024 )) MiB)"
+  say "NOTIFY burst: $transfers of $n zones transferred and signed at the new serial after $(since "$burst_t0") s; daemon threads at most $threads_max, transfers from NSD in flight at most $xfr_max (sampled each second), RSS at most $((rss_max / 1024)) MiB"
+  # No zone starved: each zone's delay from the burst to its new serial (log times, 1 s resolution).
+  say "NOTIFY burst: per-zone delay $(python3 - "$dir/daemon.log" "${burst_t0%.*}" <<'PY'
+import calendar, re, sys, time
+start = int(sys.argv[2])
+done = {}
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"(\S+) (\S+): signed serial \d+ from (IXFR|AXFR) from .* serial 2\b", line)
+    if m:
+        t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
+        done.setdefault(m.group(2), t - start)
+d = sorted(done.values())
+pick = lambda q: d[min(len(d) - 1, int(q * len(d)))]
+print(f"p50 {pick(0.5)} s, p99 {pick(0.99)} s, max {d[-1]} s over {len(d)} zones" if d else "no zone done")
+PY
+)"
 
   # One zone added by SIGHUP, then removed, while another zone is timed.
   local others_before
