@@ -118,7 +118,8 @@ int run_timeline(const std::vector<std::string>& args) {
             << (!states_path.empty() ? "; key states from " + states_path
                 : options.has("no-ds")  ? "; no DS at the parent yet"
                                         : "; the KSKs' DS at the parent")
-            << "; the parent assumed to act on DS changes within a day\n";
+            << "; the parent assumed to act on DS changes within "
+            << policy.parent_registration_delay_s << " s (parent-registration-delay)\n";
   if (events.empty()) std::cout << "; no key events in this time\n";
   std::cout << policy::timeline_text(events);
   return 0;

@@ -74,6 +74,7 @@ struct KeyLifecycleConfig {
   uint32_t propagation_delay_s = 3600;           // "propagation-delay": to all secondaries [Dprp]
   uint32_t parent_ds_ttl_s = 86400;              // "parent-ds-ttl" [TTLds]
   uint32_t parent_propagation_delay_s = 3600;    // "parent-propagation-delay" [DprpP]
+  uint32_t parent_registration_delay_s = 86400;  // "parent-registration-delay" [Dreg]: the parent acting on a DS change
   uint32_t publish_safety_s = 3600;              // "publish-safety" [Ipub margin]
   uint32_t retire_safety_s = 3600;               // "retire-safety" [Iret margin]
   unsigned standby_ksk = 0;                      // "standby-ksk": published, unused KSKs

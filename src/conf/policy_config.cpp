@@ -99,6 +99,7 @@ void read_lifecycle(Fields& fields, KeyLifecycleConfig& out) {
                            std::pair{"propagation-delay", &out.propagation_delay_s},
                            std::pair{"parent-ds-ttl", &out.parent_ds_ttl_s},
                            std::pair{"parent-propagation-delay", &out.parent_propagation_delay_s},
+                           std::pair{"parent-registration-delay", &out.parent_registration_delay_s},
                            std::pair{"publish-safety", &out.publish_safety_s},
                            std::pair{"retire-safety", &out.retire_safety_s}}) {
     if (auto seconds = fields.duration(key)) *slot = *seconds;
@@ -124,8 +125,8 @@ void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
   fields.allow_only({"name", "keystore", "algorithm", "key-size", "keys", "dnskey-ttl", "signatures",
                      "denial", "serial", "resign-bump", "ksk-lifetime", "zsk-lifetime", "csk-lifetime",
                      "zone-max-ttl", "propagation-delay", "parent-ds-ttl", "parent-propagation-delay",
-                     "publish-safety", "retire-safety", "standby-ksk", "standby-zsk", "cds", "ds-hook",
-                     "ds-check-interval"});
+                     "parent-registration-delay", "publish-safety", "retire-safety", "standby-ksk", "standby-zsk",
+                     "cds", "ds-hook", "ds-check-interval"});
 
   if (auto keystore = fields.string("keystore", true)) {
     policy.keystore = *keystore;

@@ -64,11 +64,12 @@ std::vector<KeyEvent> key_timeline(const KeyRing& start, const SigningPolicy& po
       forget_key(ring, id);
     }
     // The parent is assumed to act parent_delay_s after each request.
+    const uint32_t parent_delay = assumptions.parent_delay_s.value_or(policy.parent_registration_delay_s);
     std::optional<UnixTime> next = step.next_event;
     auto assume = [&](const std::vector<std::string>& ids, bool seen) {
       for (const auto& id : ids) {
         KeyState* key = ring.find(id);
-        UnixTime when = std::max(key->ds.since + assumptions.parent_delay_s, now);
+        UnixTime when = std::max(key->ds.since + parent_delay, now);
         if (when <= now) {
           (seen ? key->ds_seen : key->ds_gone) = now;
           out.push_back({now, id, planned_labels.count(id) ? planned_labels[id] : key->label(),

@@ -2,6 +2,7 @@
 // will happen when over the coming months if the parent acts on DS changes
 // after an assumed delay. Feeds `wiresign timeline ZONE`.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,9 @@ namespace wiresign::policy {
 
 struct TimelineAssumptions {
   // From asking the parent for a DS change (publishing CDS, running the hook,
-  // telling the operator) to seeing it done at the parent.
-  uint32_t parent_delay_s = 86400;
+  // telling the operator) to seeing it done at the parent; unset: the
+  // policy's parent-registration-delay.
+  std::optional<uint32_t> parent_delay_s;
 };
 
 // Planned events from `now` until `until`, in time order. Keys that do not

@@ -25,6 +25,7 @@ std::string duration_text(uint64_t seconds) {
 class Linter {
  public:
   Linter(const SigningPolicy& policy, const LintContext& context) : p_(policy), c_(context) {}
+  uint32_t parent_delay() const { return c_.parent_delay_s.value_or(p_.parent_registration_delay_s); }
 
   std::vector<LintProblem> run() {
     signature_timings();
@@ -76,7 +77,7 @@ class Linter {
                                   {"csk-lifetime", p_.csk_lifetime_s, keystore::KeyRole::csk, p_.csk}};
     for (const auto& lifetime : lifetimes) {
       if (!lifetime.used || lifetime.seconds == 0) continue;
-      uint64_t roll = rollover_duration_s(p_, lifetime.role, c_.parent_delay_s);
+      uint64_t roll = rollover_duration_s(p_, lifetime.role, parent_delay());
       std::string why = "a rollover takes about " + duration_text(roll) + " here (" + explain(lifetime.role) + ")";
       if (lifetime.seconds < roll)
         add(Severity::error, lifetime.setting,
@@ -93,8 +94,8 @@ class Linter {
     std::string publish = "publish " + duration_text(dnskey_publish_interval_s(p_));
     std::string signatures = "let the old signatures expire from caches " +
                              duration_text(signature_interval_s(p_, false)) + " (zone max TTL and margins)";
-    std::string ds = "each DS change " + duration_text(uint64_t(c_.parent_delay_s) + ds_interval_s(p_)) +
-                     " with " + duration_text(c_.parent_delay_s) + " for the parent to act";
+    std::string ds = "each DS change " + duration_text(uint64_t(parent_delay()) + ds_interval_s(p_)) +
+                     " with " + duration_text(parent_delay()) + " for the parent to act (parent-registration-delay)";
     if (role == keystore::KeyRole::zsk) return publish + ", " + signatures;
     if (role == keystore::KeyRole::ksk) return publish + ", " + ds;
     return publish + ", " + signatures + ", " + ds;

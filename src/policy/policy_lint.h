@@ -25,8 +25,9 @@ struct LintContext {
   std::optional<uint32_t> soa_expire_s;
   // Whether the policy's keystore can make keys of an algorithm; unset: not checked.
   std::function<bool(dns::Algorithm)> keystore_supports;
-  // Expected time for the parent to act on a DS change, for rollover durations.
-  uint32_t parent_delay_s = 86400;
+  // Expected time for the parent to act on a DS change, for rollover
+  // durations; unset: the policy's parent-registration-delay.
+  std::optional<uint32_t> parent_delay_s;
 };
 
 std::vector<LintProblem> lint_policy(const SigningPolicy& policy, const LintContext& context = {});

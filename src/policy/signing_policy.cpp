@@ -29,6 +29,7 @@ SigningPolicy policy_from_config(const conf::PolicyConfig& config) {
   policy.propagation_delay_s = lifecycle.propagation_delay_s;
   policy.parent_ds_ttl_s = lifecycle.parent_ds_ttl_s;
   policy.parent_propagation_delay_s = lifecycle.parent_propagation_delay_s;
+  policy.parent_registration_delay_s = lifecycle.parent_registration_delay_s;
   policy.publish_safety_s = lifecycle.publish_safety_s;
   policy.retire_safety_s = lifecycle.retire_safety_s;
   policy.standby_ksk = lifecycle.standby_ksk;

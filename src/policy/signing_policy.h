@@ -39,6 +39,10 @@ struct SigningPolicy {
   uint32_t propagation_delay_s = 3600;         // [Dprp]
   uint32_t parent_ds_ttl_s = 86400;            // [TTLds]
   uint32_t parent_propagation_delay_s = 3600;  // [DprpP]
+  // [Dreg] How long the parent (registrar, registry) takes to act on a DS
+  // change: not a wait of the rollover (that waits for the DS to be seen),
+  // but what the lint and the timeline assume.
+  uint32_t parent_registration_delay_s = 86400;
   uint32_t publish_safety_s = 3600;
   uint32_t retire_safety_s = 3600;
   unsigned standby_ksk = 0;  // with csk: standby CSKs
