@@ -250,8 +250,8 @@ bool KeyManager::check_parent(const conf::ZoneConfig& zone, const policy::Signin
         request.action = action;
         request.key_tag = key->key_tag;
         request.algorithm = static_cast<unsigned>(key->algorithm);
-        request.ds = keystore::ds_text(*key, dns::DigestType::sha256, policy.parent_ds_ttl_s) + "\n";
-        request.dnskey = keystore::dnskey_text(*key, policy.dnskey_ttl_s) + "\n";
+        request.ds = keystore::ds_text(*key, dns::DigestType::sha256, policy.parent_ds_ttl_s);
+        request.dnskey = keystore::dnskey_text(*key, policy.dnskey_ttl_s);
         DsHookResult result = run_ds_hook(policy.ds_hook, request, kHookTimeout);
         std::string what = zone.name + ": ds-hook " + action + " for " + describe_key(*key);
         if (result.ok) {
