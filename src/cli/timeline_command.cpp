@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "conf/config.h"
+#include "conf/duration.h"
 #include "dns/name.h"
 #include "keystore/open_keystore.h"
 #include "policy/key_state_file.h"
@@ -103,6 +104,10 @@ int run_timeline(const std::vector<std::string>& args) {
                           {"keystore", store->describe()},
                           {"from", policy::utc_text(now)},
                           {"until", policy::utc_text(until)},
+                          {"signatures", {{"validity_s", policy.validity_s},
+                                          {"refresh_s", policy.refresh_s},
+                                          {"jitter_s", policy.jitter_s},
+                                          {"renewed_every_s", policy.validity_s - policy.refresh_s}}},
                           {"events", nlohmann::json::array()}};
     for (const auto& event : events)
       out["events"].push_back({{"when", policy::utc_text(event.when)},
@@ -119,7 +124,13 @@ int run_timeline(const std::vector<std::string>& args) {
                 : options.has("no-ds")  ? "; no DS at the parent yet"
                                         : "; the KSKs' DS at the parent")
             << "; the parent assumed to act on DS changes within "
-            << policy.parent_registration_delay_s << " s (parent-registration-delay)\n";
+            << conf::duration_text(policy.parent_registration_delay_s) << " (parent-registration-delay)\n";
+  // The signatures' own cycle, which the key events come on top of.
+  std::cout << "; signatures: each renewed " << conf::duration_text(policy.refresh_s)
+            << " before it expires (validity " << conf::duration_text(policy.validity_s)
+            << ", so about every " << conf::duration_text(policy.validity_s - policy.refresh_s)
+            << "), expirations spread over " << conf::duration_text(policy.jitter_s)
+            << "; wiresignd re-signs what is due with a new serial each time\n";
   if (events.empty()) std::cout << "; no key events in this time\n";
   std::cout << policy::timeline_text(events);
   return 0;

@@ -53,4 +53,16 @@ std::optional<uint32_t> parse_duration(std::string_view text) {
   return static_cast<uint32_t>(total);
 }
 
+std::string duration_text(uint64_t seconds) {
+  if (seconds == 0) return "0s";
+  std::string out;
+  for (auto [unit, size] : {std::pair{"d", 86400u}, std::pair{"h", 3600u}, std::pair{"m", 60u}, std::pair{"s", 1u}}) {
+    if (seconds >= size) {
+      out += std::to_string(seconds / size) + unit;
+      seconds %= size;
+    }
+  }
+  return out;
+}
+
 }  // namespace wiresign::conf

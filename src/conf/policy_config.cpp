@@ -2,17 +2,10 @@
 // §4.4), authenticated denial (NSEC, or NSEC3 with RFC 9276 parameters), serial,
 // and the key lifecycle timings of RFC 7583.
 #include "conf/config_reader.h"
+#include "conf/duration.h"
 
 namespace wiresign::conf {
 namespace {
-
-// Durations in messages the way operators write them ("5d", not "432000").
-std::string duration_text(uint32_t seconds) {
-  if (seconds != 0 && seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
-  if (seconds != 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
-  if (seconds != 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
-  return std::to_string(seconds) + "s";
-}
 
 void read_signatures(Fields& policy, const YAML::Node& node, SignaturesConfig& out) {
   Fields fields(policy.problems(), node, policy.context() + ": signatures");

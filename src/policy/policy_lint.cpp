@@ -2,6 +2,7 @@
 // judge the trade-off instead of guessing at a number.
 #include "policy/policy_lint.h"
 
+#include "conf/duration.h"
 #include "policy/key_timing.h"
 
 namespace wiresign::policy {
@@ -9,18 +10,7 @@ namespace {
 
 using Severity = LintProblem::Severity;
 
-// Durations the way operators write them: "5d", "1d2h", "45m".
-std::string duration_text(uint64_t seconds) {
-  if (seconds == 0) return "0s";
-  std::string out;
-  for (auto [unit, size] : {std::pair{"d", 86400u}, std::pair{"h", 3600u}, std::pair{"m", 60u}, std::pair{"s", 1u}}) {
-    if (seconds >= size) {
-      out += std::to_string(seconds / size) + unit;
-      seconds %= size;
-    }
-  }
-  return out;
-}
+using conf::duration_text;
 
 class Linter {
  public:

@@ -92,6 +92,8 @@ if wiresign timeline example.test --config "$TMP/wiresign.yaml" --months 6 --now
   check "no event for the KSK $ksk_tag within 6 months" bash -c "! grep -q 'KSK $ksk_tag ' '$TMP/six.txt'"
   check "the header names the zone, policy and the keys found" \
     grep -q "^; example.test. under policy \"roll\", 2 keys in files:" "$TMP/six.txt"
+  check "and the signatures' cycle (validity 14d - refresh 5d: every 9d)" \
+    grep -q "^; signatures: each renewed 5d before it expires (validity 14d, so about every 9d)" "$TMP/six.txt"
 else
   fail "timeline: $(head -c 300 "$TMP/six.err")"
 fi
