@@ -227,5 +227,32 @@ TEST_F(KeyManagerTest, KeysFromBeforeTheStatesWereKeptAreAdoptedNotReplaced) {
   EXPECT_EQ(store_->list_keys(kZone).size(), 2u);
 }
 
+TEST_F(KeyManagerTest, CskSignsEverythingAndItsRollWaitsForTheDsLikeAKsk) {
+  policy_.csk = true;
+  KeyManager keys = manager();
+  KeyPlan first = sign(keys, start_);
+  ASSERT_EQ(first.keys.dnskeys.size(), 1u);
+  const uint16_t csk = first.keys.dnskeys[0].key_tag;
+  EXPECT_EQ(first.keys.dnskeys[0].flags, 257);
+  EXPECT_EQ(tags(first.keys.dnskey_signers), std::set<uint16_t>{csk});
+  EXPECT_EQ(tags(first.keys.zone_signers), std::set<uint16_t>{csk});
+  std::time_t now = start_;
+  for (int i = 0; i < 10; ++i)
+    if (std::optional<std::time_t> next = keys.next_event(kZone)) sign(keys, now = std::max(now + 1, *next));
+  keys.confirm_ds(kZone, csk, true, now);
+  for (int i = 0; i < 10; ++i)
+    if (std::optional<std::time_t> next = keys.next_event(kZone)) sign(keys, now = std::max(now + 1, *next));
+  keys.request_rollover(kZone, keystore::KeyRole::csk, 0);
+  // However long it runs, the old CSK keeps signing the DNSKEY RRset while
+  // the new one's DS is not confirmed.
+  for (int i = 0; i < 20; ++i) {
+    std::optional<std::time_t> next = keys.next_event(kZone);
+    now = next ? std::max(now + 1, *next) : now + 3600;
+    KeyPlan plan = sign(keys, now);
+    ASSERT_TRUE(tags(plan.keys.dnskey_signers).count(csk)) << "step " << i;
+  }
+  EXPECT_EQ(store_->list_keys(kZone).size(), 2u);
+}
+
 }  // namespace
 }  // namespace wiresign::daemon
