@@ -449,9 +449,13 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       }
     }
 
+    // Sized from the version in service: a string grown by doubling would
+    // hold its old and new buffers at once, up to three times the zone.
     std::string wire;
+    if (previous) wire.reserve(previous->wire().size() + previous->wire().size() / 16);
     signer::SignStats stats =
         signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
+    { signer::Zone done = std::move(unsigned_zone); }  // freed before the index, diff and check need memory
     clock.lap("sign");
     version.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
     clock.lap("index");
