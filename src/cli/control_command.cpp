@@ -88,6 +88,12 @@ void print_zone_table(const json& zones) {
     else if (zone.contains("primary") && zone["primary"]["failures_in_a_row"].get<unsigned>() > 0)
       state = "primary failing: " + text(zone["primary"]["last_outcome"]);
     else if (zone["signed_serial"].is_null()) state = "nothing served yet";
+    else if (zone.contains("key_states"))
+      for (const auto& key : zone["key_states"]["keys"])
+        if (!key["awaiting_ds"].is_null())
+          state = "ok; key " + text(key["key_tag"]) + " waits for its DS to be " +
+                  (text(key["awaiting_ds"]) == "seen" ? "published" : "removed") + " since " +
+                  text(key["waiting_since"]);
     std::cout << std::left << std::setw(28) << text(zone["zone"]) << std::setw(12) << text(zone["signed_serial"])
               << std::setw(22) << text(zone["earliest_expiration"]) << std::setw(22) << text(zone["next_resign"])
               << state << "\n";

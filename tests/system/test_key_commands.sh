@@ -114,6 +114,7 @@ check "one KSK ($ksk) and one ZSK ($zsk)" test -n "$ksk" -a -n "$zsk" -a "${ksk/
 
 # --- the first KSK's DS -------------------------------------------------------------
 wait_for "the first KSK's DS is asked for" 30 is "$ksk" awaiting seen
+check "status says the zone waits for it" has "ok; key $ksk waits for its DS to be published since" ws status
 check "the ds-hook ran with submit and the DS" \
   wait_log "^submit $ksk $zone[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+DS[[:space:]]+$ksk 13 2 " "$TMP/hook.log" 10
 check "the parent's servers were asked (and did not answer)" \
