@@ -437,6 +437,15 @@ std::string ControlApi::metrics(std::time_t now) const {
     if (report.next_event)
       out << "wiresign_zone_next_key_event_timestamp_seconds" << label(zone->name) << " "
           << static_cast<double>(*report.next_event) << "\n";
+  // The worker pool: queued work is one entry per zone and kind at most.
+  ZoneScheduler::Counts work = zones_.scheduler_counts();
+  header({"wiresign_scheduler_queued", "gauge", "zone jobs waiting for a worker, by kind (resign, refresh)"});
+  out << "wiresign_scheduler_queued{kind=\"resign\"} " << work.resigns_queued << "\n"
+      << "wiresign_scheduler_queued{kind=\"refresh\"} " << work.refreshes_queued << "\n";
+  header({"wiresign_scheduler_running", "gauge", "zone jobs running (at most server.max-concurrent-zones)"});
+  out << "wiresign_scheduler_running " << work.running << "\n";
+  header({"wiresign_scheduler_jobs_total", "counter", "zone jobs run since start"});
+  out << "wiresign_scheduler_jobs_total " << work.jobs_run << "\n";
   out << loader_.keystore_metrics();
   return out.str();
 }

@@ -169,6 +169,13 @@ made = sum(v for k, v in metrics.items() if k.startswith("wiresign_zone_rrsigs_m
 assert metrics['wiresign_keystore_sign_seconds_count{keystore="local"}'] == made, (made, metrics)
 assert metrics['wiresign_keystore_sign_seconds_bucket{keystore="local",le="+Inf"}'] == made
 assert metrics['wiresign_keystore_errors_total{keystore="local"}'] == 0
+# The worker pool: bounded (default 4 workers), and it has run the zones' jobs.
+assert 0 <= metrics["wiresign_scheduler_running"] <= 4, metrics["wiresign_scheduler_running"]
+assert metrics['wiresign_scheduler_queued{kind="refresh"}'] <= 2  # one entry per zone at most
+assert metrics["wiresign_scheduler_jobs_total"] >= 2
+# Key states: the KSK and ZSK of example.test. each have their DNSKEY published.
+states = [k for k in metrics if k.startswith('wiresign_key_record_state{zone="example.test.",') and 'record="dnskey"' in k]
+assert len(states) == 2 and all('state="rumoured"' in k or 'state="omnipresent"' in k for k in states), states
 PY
 check "every metric the shipped alert rules use is exported" python3 - "$TMP/metrics.txt" "$SRC/packaging/prometheus/wiresign-alerts.yml" <<'PY'
 import re, sys
