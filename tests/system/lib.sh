@@ -417,3 +417,33 @@ remote-control:
   control-enable: no
 NSD
 }
+
+# unbound_conf DIR PORT ANCHOR [EXTRA-SERVER-LINES]: an Unbound config that
+# validates with the trust anchor ANCHOR (a DS record), listens on
+# 127.0.0.1@PORT in the foreground, keeps its files in DIR and may ask
+# servers on loopback; stub-zone sections follow it.
+unbound_conf() {
+  cat <<UNBOUND
+server:
+  interface: 127.0.0.1@$2
+  port: $2
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$1"
+  pidfile: "$1/unbound.pid"
+  logfile: "$1/unbound.log"
+  use-syslog: no
+  do-not-query-localhost: no
+  module-config: "validator iterator"
+  trust-anchor: "$3"
+  val-log-level: 2
+  qname-minimisation: no
+  access-control: 127.0.0.0/8 allow
+  # Unbound answers for the special-use name test. itself (RFC 6761) unless told not to.
+  local-zone: "test." nodefault
+${4:-}
+remote-control:
+  control-enable: no
+UNBOUND
+}

@@ -97,27 +97,7 @@ check "the secondary NSD has it" wait_serial 2026112302 "$secondary_port"
 # Unbound validates through the secondary with wiresign's KSK as its trust anchor.
 mkdir -p "$TMP/unbound"
 ds=$(bounded "$WIRESIGN" keys ds --origin example.test --keys "$TMP/keys" --format no-ttl 2>/dev/null | grep ' DS ')
-cat > "$TMP/unbound/unbound.conf" <<UNBOUND
-server:
-  interface: 127.0.0.1@$resolver_port
-  port: $resolver_port
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "$TMP/unbound"
-  pidfile: "$TMP/unbound/unbound.pid"
-  logfile: "$TMP/unbound/unbound.log"
-  use-syslog: no
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  trust-anchor: "$ds"
-  val-log-level: 2
-  qname-minimisation: no
-  access-control: 127.0.0.0/8 allow
-  # Unbound answers for the special-use name test. itself (RFC 6761) unless told not to.
-  local-zone: "test." nodefault
-remote-control:
-  control-enable: no
+{ unbound_conf "$TMP/unbound" "$resolver_port" "$ds"; cat <<UNBOUND; } > "$TMP/unbound/unbound.conf"
 stub-zone:
   name: "example.test"
   stub-addr: 127.0.0.1@$secondary_port

@@ -235,30 +235,9 @@ check "NSD serves the child's DS $first_ksk" \
 mkdir -p "$TMP/unbound"
 parent_ksk=$(grep -l 'DNSKEY 257' "$TMP/parent/keys"/K${parent}*.key | head -n1)
 anchor=$(bounded dnssec-dsfromkey -2 "$parent_ksk")
-cat > "$TMP/unbound/unbound.conf" <<UNBOUND
-server:
-  interface: 127.0.0.1@$resolver_port
-  port: $resolver_port
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "$TMP/unbound"
-  pidfile: "$TMP/unbound/unbound.pid"
-  logfile: "$TMP/unbound/unbound.log"
-  use-syslog: no
-  log-time-ascii: yes
+{ unbound_conf "$TMP/unbound" "$resolver_port" "$anchor" "  log-time-ascii: yes
   verbosity: 1
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  trust-anchor: "$anchor"
-  val-log-level: 2
-  trust-anchor-signaling: no
-  qname-minimisation: no
-  access-control: 127.0.0.0/8 allow
-  # Unbound answers for the special-use name test. itself (RFC 6761) unless told not to.
-  local-zone: "test." nodefault
-remote-control:
-  control-enable: no
+  trust-anchor-signaling: no"; cat <<UNBOUND; } > "$TMP/unbound/unbound.conf"
 stub-zone:
   name: "$parent"
   stub-addr: 127.0.0.1@$parent_port
