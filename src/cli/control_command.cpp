@@ -88,6 +88,8 @@ void print_zone_table(const json& zones) {
     else if (zone.contains("primary") && zone["primary"]["failures_in_a_row"].get<unsigned>() > 0)
       state = "primary failing: " + text(zone["primary"]["last_outcome"]);
     else if (zone["signed_serial"].is_null()) state = "nothing served yet";
+    else if (text(zone["dnssec"]) == "unsigned") state = "unsigned (insecure: true)";
+    else if (text(zone["dnssec"]) == "going-insecure") state = "going insecure: DS being withdrawn";
     else if (zone.contains("key_states"))
       for (const auto& key : zone["key_states"]["keys"])
         if (!key["awaiting_ds"].is_null())
@@ -111,6 +113,7 @@ void print_key_states(const json& states) {
               << (key["standby"].get<bool>() ? "standby" : text(key["goal"]));
     for (const char* record : {"dnskey", "krrsig", "zrrsig", "ds"})
       if (key.contains(record)) std::cout << " " << record << "=" << text(key[record]["state"]);
+    if (key.contains("shared_from")) std::cout << " (shared; made by " << text(key["shared_from"]) << ")";
     std::cout << "\n";
     if (!key["awaiting_ds"].is_null())
       std::cout << "        waiting since " << text(key["waiting_since"]) << " for the DS to be "
@@ -129,6 +132,7 @@ void print_zone(const json& zone) {
   line("signed serial", text(zone["signed_serial"]));
   line("input serial", text(zone["input_serial"]));
   line("records", text(zone["records"]));
+  line("dnssec", text(zone["dnssec"]));
   line("signatures valid until", text(zone["earliest_expiration"]));
   line("next re-sign", text(zone["next_resign"]));
   line("last signed", text(zone["last_signed"]) + " (" + text(zone["last_rrsigs_made"]) + " RRSIGs made, " +

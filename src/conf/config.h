@@ -82,6 +82,7 @@ struct KeyLifecycleConfig {
   bool cds = false;                              // "cds": publish CDS/CDNSKEY (RFC 7344, RFC 8078)
   std::string ds_hook;                           // "ds-hook": command told of DS changes
   uint32_t ds_check_interval_s = 3600;           // "ds-check-interval": how often to look for the DS
+  bool share_keys = false;                       // "share-keys": the policy's zones use the same keys
 };
 
 struct PolicyConfig {
@@ -158,6 +159,12 @@ struct ZoneConfig {
   // Name servers of the parent zone asked whether a DS is there (RFC 7583
   // "DS seen"); empty: the operator confirms DS changes by hand.
   std::vector<std::string> parent_servers;  // "192.0.2.53:53"
+  // Take the zone out of DNSSEC (RFC 8078 §4, RFC 6781 §4.3 in reverse):
+  // the DS is withdrawn first (CDS/CDNSKEY delete form, ds-hook, parent
+  // checked), and only once it is gone from every cache are the DNSKEYs,
+  // signatures and denial chain left out; then the zone is served unsigned.
+  // Set back to false, the zone is signed again with new keys.
+  bool insecure = false;
   SourceLocation where;
 };
 

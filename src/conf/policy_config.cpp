@@ -107,6 +107,7 @@ void read_lifecycle(Fields& fields, KeyLifecycleConfig& out) {
   if (auto count = fields.number("standby-zsk", 0, 4)) out.standby_zsk = *count;
   if (auto cds = fields.boolean("cds")) out.cds = *cds;
   if (auto hook = fields.string("ds-hook")) out.ds_hook = *hook;
+  if (auto share = fields.boolean("share-keys")) out.share_keys = *share;
 }
 
 void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
@@ -119,7 +120,7 @@ void read_policy(ConfigReader& reader, const YAML::Node& node, size_t index) {
                      "denial", "serial", "resign-bump", "ksk-lifetime", "zsk-lifetime", "csk-lifetime",
                      "zone-max-ttl", "propagation-delay", "parent-ds-ttl", "parent-propagation-delay",
                      "parent-registration-delay", "publish-safety", "retire-safety", "standby-ksk", "standby-zsk",
-                     "cds", "ds-hook", "ds-check-interval"});
+                     "cds", "ds-hook", "ds-check-interval", "share-keys"});
 
   if (auto keystore = fields.string("keystore", true)) {
     policy.keystore = *keystore;

@@ -119,7 +119,7 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   fields.allow_only({"name", "policy", "primaries", "file", "primary-tsig", "allow-notify", "notify",
                      "allow-transfer", "transfer-tsig", "max-removed-share", "journal-max-entries",
                      "journal-max-size", "max-records", "parent-servers", "transfer-timeout",
-                     "max-transfer-size"});
+                     "max-transfer-size", "insecure"});
 
   if (auto policy = fields.string("policy", true)) {
     zone.policy = *policy;
@@ -156,6 +156,7 @@ void read_zone(ConfigReader& reader, const YAML::Node& node, size_t index) {
   }
   zone.notify = read_peers(fields, "notify");
   zone.parent_servers = read_peers(fields, "parent-servers");
+  if (auto insecure = fields.boolean("insecure")) zone.insecure = *insecure;
   zone.allow_transfer = read_acl(fields, "allow-transfer");
   if (auto share = fields.string("max-removed-share")) {
     if (auto value = parse_percentage(*share))

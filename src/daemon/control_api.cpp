@@ -79,9 +79,11 @@ json key_states(const ZoneKeyReport& report) {
     entry["awaiting_ds"] = key.awaiting_ds_seen ? json("seen") : key.awaiting_ds_gone ? json("gone") : json(nullptr);
     if (key.waiting_since) entry["waiting_since"] = when(key.waiting_since);
     if (!key.parent_check.empty()) entry["parent_check"] = key.parent_check;
+    if (!state.keystore_zone.empty()) entry["shared_from"] = state.keystore_zone;
     keys.push_back(entry);
   }
   return json{{"keys", keys},
+              {"going_insecure", report.going_insecure},
               {"next_event", when(report.next_event.value_or(0))},
               {"next_parent_check", when(report.next_parent_check.value_or(0))}};
 }
@@ -121,6 +123,14 @@ std::string ControlApi::zone_json(const conf::ZoneConfig& zone, std::time_t now)
   out["signed_serial"] = signing.signed_serial ? json(*signing.signed_serial) : json(nullptr);
   out["input_serial"] = signing.signed_serial ? json(signing.input_serial) : json(nullptr);
   out["records"] = signing.records;
+  // signed; going-insecure (DS being withdrawn, still signed); unsigned
+  // (insecure: true, DNSSEC withdrawn); null before the first version.
+  if (!signing.signed_serial)
+    out["dnssec"] = nullptr;
+  else if (!zone.insecure)
+    out["dnssec"] = "signed";
+  else
+    out["dnssec"] = signing.earliest_expiration ? "going-insecure" : "unsigned";
   out["earliest_expiration"] = when(signing.earliest_expiration.value_or(0));
   out["earliest_expiration_unix"] = signing.earliest_expiration ? json(*signing.earliest_expiration) : json(nullptr);
   out["next_resign"] = when(signing.next_resign);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
 #include "daemon/ds_hook.h"
@@ -13,12 +14,14 @@
 #include "dns/name.h"
 #include "keystore/dnskey.h"
 #include "policy/key_state_file.h"
+#include "policy/key_timing.h"
 
 namespace wiresign::daemon {
 namespace {
 
 using policy::KeyRecord;
 using policy::RecordState;
+using policy::UnixTime;
 
 constexpr std::chrono::seconds kHookTimeout{60};
 constexpr std::chrono::milliseconds kParentTimeout{3000};
@@ -47,6 +50,21 @@ policy::KeyRing adopt_keys(const std::vector<keystore::KeyInfo>& held, const pol
 bool same_signing(const policy::KeyUse& a, const policy::KeyUse& b) {
   return a.dnskeys == b.dnskeys && a.dnskey_signers == b.dnskey_signers && a.zone_signers == b.zone_signers &&
          a.cds == b.cds && a.cds_delete == b.cds_delete;
+}
+
+// Going insecure is done with DNSSEC once no DS of any key may be at the
+// parent or in a cache.
+bool leaves_dnssec(const policy::KeyRing& ring) {
+  if (!ring.going_insecure) return false;
+  return std::none_of(ring.keys.begin(), ring.keys.end(), [](const policy::KeyState& key) {
+    return key.has(KeyRecord::ds) && key.ds.state != RecordState::hidden;
+  });
+}
+
+void refuse_if_insecure(const std::string& zone, const policy::KeyRing& ring) {
+  if (ring.going_insecure)
+    throw std::invalid_argument(zone + " is configured insecure: true (its keys are being withdrawn, or are gone); "
+                                "set insecure: false and reload to sign it again");
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& id) {
@@ -82,6 +100,7 @@ bool KeyManager::restore(const std::string& zone, const policy::SigningPolicy& p
          "; the keystore's keys are taken as in service, and any rollover in progress starts its waits again");
     return false;
   }
+  keys.policy = policy.name;
   keys.use = policy::key_use(keys.ring, policy);
   keys.next_event = policy::plan_next_key_event(keys.ring, policy, now);
   plan_parent_check(keys, now);
@@ -90,39 +109,134 @@ bool KeyManager::restore(const std::string& zone, const policy::SigningPolicy& p
   return true;
 }
 
+std::vector<keystore::KeyInfo> KeyManager::held_keys(const std::string& zone, const policy::KeyRing& ring,
+                                                     keystore::Keystore& store) const {
+  std::vector<keystore::KeyInfo> held = store.list_keys(zone);
+  std::set<std::string> owners;
+  for (const auto& key : ring.keys)
+    if (!key.keystore_zone.empty() && key.keystore_zone != zone) owners.insert(key.keystore_zone);
+  for (const auto& owner : owners)
+    for (auto& key : store.list_keys(owner))
+      if (ring.find(key.locator)) held.push_back(std::move(key));
+  return held;
+}
+
+std::vector<keystore::KeyInfo> KeyManager::keys_available(const std::string& zone, keystore::Keystore& store) const {
+  policy::KeyRing ring;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = zones_.find(zone); it != zones_.end()) ring = it->second.ring;
+  }
+  return held_keys(zone, ring, store);
+}
+
+std::optional<KeyManager::SharedKey> KeyManager::shared_candidate(const std::string& zone,
+                                                                   const policy::SigningPolicy& policy,
+                                                                   const policy::KeyRequest& request,
+                                                                   const policy::KeyRing& ring,
+                                                                   std::time_t now) const {
+  std::lock_guard lock(mutex_);
+  std::optional<SharedKey> best;
+  UnixTime best_created = 0;
+  for (const auto& [other, keys] : zones_) {
+    if (other == zone || keys.policy != policy.name) continue;
+    for (const auto& key : keys.ring.keys) {
+      if (key.role != request.role || key.algorithm != request.algorithm || key.standby != request.standby ||
+          key.goal != RecordState::omnipresent || key.compromised || key.roll_requested || ring.find(key.id))
+        continue;
+      // Not one that zone is replacing, or is about to.
+      bool replaced = std::any_of(keys.ring.keys.begin(), keys.ring.keys.end(),
+                                  [&](const policy::KeyState& k) { return k.predecessor == key.id; });
+      uint32_t lifetime = policy::key_lifetime_s(policy, key.role);
+      if (replaced || (lifetime && key.in_service &&
+                       now >= key.in_service + int64_t(lifetime) - policy::successor_lead_time_s(policy, key.role)))
+        continue;
+      if (best && key.created <= best_created) continue;
+      best = SharedKey{key.keystore_zone.empty() ? other : key.keystore_zone, key.id, other};
+      best_created = key.created;
+    }
+  }
+  return best;
+}
+
 KeyPlan KeyManager::plan(const std::string& zone, const policy::SigningPolicy& policy, keystore::Keystore& store,
                          std::time_t now) {
-  std::vector<keystore::KeyInfo> held = store.list_keys(zone);
   KeyPlan plan;
   plan.policy = policy;
+  std::vector<keystore::KeyInfo> held;
   if (restore(zone, policy, now)) {
-    std::lock_guard lock(mutex_);
-    plan.before = zones_.at(zone).ring;
+    {
+      std::lock_guard lock(mutex_);
+      plan.before = zones_.at(zone).ring;
+    }
+    held = held_keys(zone, plan.before, store);
   } else {
+    held = store.list_keys(zone);
     plan.before = adopt_keys(held, policy, now);
     if (!plan.before.keys.empty())
       log_(zone + ": keeping track of the states of its " + std::to_string(plan.before.keys.size()) +
            " keys from now on (taken as in service; the KSK's DS is checked at the parent)");
   }
+  if (plan.before.going_insecure != policy.insecure) {
+    plan.before.going_insecure = policy.insecure;
+    log_(zone + (policy.insecure ? ": going insecure (insecure: true): the DS is withdrawn first (CDS/CDNSKEY "
+                                   "delete form, ds-hook, parent checked), the keys and signatures once it is gone "
+                                   "from every cache"
+                                 : ": signing again (insecure: false): new keys, their DS asked for"));
+  }
   // New keys start hidden, so generating them changes nothing published;
   // they are saved at once, so that a generated key is never lost track of.
+  // With share-keys, one zone at a time looks for a key of another zone of
+  // the policy before making one, so that two zones needing a key at once
+  // do not each make their own.
+  std::unique_lock<std::mutex> sharing(share_mutex_, std::defer_lock);
   for (int round = 0;; ++round) {
     plan.step = policy::advance_rollover(plan.before, policy, now);
     if (plan.step.keys_needed.empty()) break;
     if (round == 3) throw std::runtime_error("the key states do not settle: keys are still needed after 3 rounds");
+    if (policy.share_keys && !sharing.owns_lock()) sharing.lock();
     for (const auto& request : plan.step.keys_needed) {
-      keystore::KeyInfo key = store.generate_key({zone, request.role, request.algorithm, request.rsa_bits});
-      held.push_back(key);
-      plan.before.keys.push_back(policy::new_key_state(request, key, now));
       std::string why = request.standby ? "standby key"
                         : request.predecessor.empty()
                             ? "first key"
                             : "successor of " + plan.before.find(request.predecessor)->label();
+      if (policy.share_keys)
+        if (auto shared = shared_candidate(zone, policy, request, plan.before, now)) {
+          std::vector<keystore::KeyInfo> owned = store.list_keys(shared->keystore_zone);
+          auto found = std::find_if(owned.begin(), owned.end(),
+                                    [&](const keystore::KeyInfo& k) { return k.locator == shared->id; });
+          if (found != owned.end()) {
+            held.push_back(*found);
+            policy::KeyState state = policy::new_key_state(request, *found, now);
+            if (shared->keystore_zone != zone) state.keystore_zone = shared->keystore_zone;
+            plan.before.keys.push_back(std::move(state));
+            log_(zone + ": taking " + describe_key(*found) + " from " + shared->used_by + " (share-keys; " + why +
+                 ")");
+            continue;
+          }
+        }
+      keystore::KeyInfo key = store.generate_key({zone, request.role, request.algorithm, request.rsa_bits});
+      held.push_back(key);
+      plan.before.keys.push_back(policy::new_key_state(request, key, now));
       log_(zone + ": generated " + describe_key(key) + " in " + store.describe() + " (" + why + ")");
     }
     save(zone, plan.before);
     std::lock_guard lock(mutex_);
     zones_[zone].ring = plan.before;
+    zones_[zone].policy = policy.name;
+  }
+
+  if (leaves_dnssec(plan.step.ring)) {
+    // RFC 6781 §4.3 (going insecure): no DS of the zone is left in any cache,
+    // so nothing validates it any more; every key goes with the DNSSEC records.
+    for (const auto& key : plan.step.ring.keys) {
+      plan.step.events.push_back({now, key.id, key.label(), "withdrawn: the zone is served unsigned"});
+      plan.step.removable.push_back(key.id);
+    }
+    plan.step.use = policy::KeyUse{};
+    plan.step.next_event.reset();
+    plan.keys.serve_unsigned = true;
+    return plan;
   }
 
   auto info_of = [&](const std::string& id) -> const keystore::KeyInfo& {
@@ -176,9 +290,17 @@ void KeyManager::commit(const std::string& zone, const KeyPlan& plan, std::time_
   }
   std::lock_guard lock(mutex_);
   ZoneKeys& keys = zones_[zone];
+  // A rollover asked meanwhile for a key this zone shares with another
+  // (request_rollover, without this zone's signing lock) is kept.
+  for (auto& key : ring.keys)
+    if (const policy::KeyState* now_held = keys.ring.find(key.id)) {
+      key.compromised = key.compromised || now_held->compromised;
+      key.roll_requested = key.roll_requested || now_held->roll_requested;
+    }
   bool parent_news = keys.use.awaiting_ds_seen != plan.step.use.awaiting_ds_seen ||
                      keys.use.awaiting_ds_gone != plan.step.use.awaiting_ds_gone;
   keys.ring = std::move(ring);
+  keys.policy = plan.policy.name;
   keys.use = plan.step.use;
   keys.next_event = policy::plan_next_key_event(keys.ring, plan.policy, published_at);
   if (parent_news) keys.parent_check_at = 0;  // look (and run the hook) at once
@@ -232,7 +354,7 @@ bool KeyManager::check_parent(const conf::ZoneConfig& zone, const policy::Signin
     it->second.parent_check_at = now + policy.ds_check_interval_s;
   }
   if (use.awaiting_ds_seen.empty() && use.awaiting_ds_gone.empty()) return false;
-  std::vector<keystore::KeyInfo> held = store.list_keys(zone.name);
+  std::vector<keystore::KeyInfo> held = keys_available(zone.name, store);
   auto info_of = [&](const std::string& id) -> const keystore::KeyInfo* {
     for (const auto& key : held)
       if (key.locator == id) return &key;
@@ -322,17 +444,20 @@ bool KeyManager::check_parent(const conf::ZoneConfig& zone, const policy::Signin
 }
 
 std::string KeyManager::request_rollover(const std::string& zone, std::optional<keystore::KeyRole> role,
-                                         uint16_t key_tag, bool compromised) {
+                                         uint16_t key_tag, bool compromised, std::vector<std::string>* sharing) {
   std::lock_guard lock(mutex_);
   auto it = zones_.find(zone);
   if (it == zones_.end()) throw std::invalid_argument(zone + " has no key states yet (it was never signed)");
+  refuse_if_insecure(zone, it->second.ring);
   policy::KeyRing ring = it->second.ring;
   std::string done;
+  std::vector<std::string> ids;
   for (auto& key : ring.keys) {
     bool chosen = key_tag ? key.key_tag == key_tag : role && key.role == *role;
     if (!chosen || key.goal != RecordState::omnipresent || key.standby) continue;
     (compromised ? policy::mark_compromised : policy::request_roll)(ring, key.id);
     done += (done.empty() ? "" : ", ") + key.label();
+    ids.push_back(key.id);
   }
   if (done.empty())
     throw std::invalid_argument(zone + ": no key in service matches " +
@@ -342,7 +467,25 @@ std::string KeyManager::request_rollover(const std::string& zone, std::optional<
   it->second.ring = std::move(ring);
   std::string what = compromised ? "emergency rollover (compromised) of " : "rollover of ";
   log_(zone + ": " + what + done + " asked by the operator");
-  return what + done + " started";
+  // A shared key (share-keys) is the same key in every zone that holds it:
+  // rolled (or, compromised, withdrawn) in all of them.
+  std::string also;
+  for (auto& [other, keys] : zones_) {
+    if (other == zone || keys.ring.going_insecure) continue;
+    policy::KeyRing other_ring = keys.ring;
+    bool changed = false;
+    for (const auto& id : ids)
+      if (const policy::KeyState* key = other_ring.find(id);
+          key && key->goal == RecordState::omnipresent && !key->standby)
+        changed = (compromised ? policy::mark_compromised : policy::request_roll)(other_ring, id) || changed;
+    if (!changed) continue;
+    save(other, other_ring);
+    keys.ring = std::move(other_ring);
+    log_(other + ": " + what + done + " asked by the operator for " + zone + ", which shares the key");
+    also += (also.empty() ? "" : ", ") + other;
+    if (sharing) sharing->push_back(other);
+  }
+  return what + done + " started" + (also.empty() ? "" : " (also in " + also + ", which share it)");
 }
 
 std::string KeyManager::confirm_ds(const std::string& zone, uint16_t key_tag, bool seen, std::time_t now) {
@@ -379,7 +522,9 @@ std::string KeyManager::generate_standby(const std::string& zone, keystore::KeyR
                                 std::string(keystore::key_role_name(role)));
   {
     std::lock_guard lock(mutex_);
-    if (!zones_.count(zone)) throw std::invalid_argument(zone + " has no key states yet (it was never signed)");
+    auto it = zones_.find(zone);
+    if (it == zones_.end()) throw std::invalid_argument(zone + " has no key states yet (it was never signed)");
+    refuse_if_insecure(zone, it->second.ring);
   }
   keystore::KeyInfo key = store.generate_key({zone, role, policy.algorithm, policy.rsa_bits});
   policy::KeyRequest request{role, policy.algorithm, policy.rsa_bits, true, ""};
@@ -409,6 +554,7 @@ ZoneKeyReport KeyManager::report(const std::string& zone) const {
     if (auto seen = keys.parent_seen.find(state.id); seen != keys.parent_seen.end()) key.parent_check = seen->second;
     out.keys.push_back(std::move(key));
   }
+  out.going_insecure = keys.ring.going_insecure;
   if (keys.next_event) out.next_event = static_cast<std::time_t>(*keys.next_event);
   if (keys.parent_check_at) out.next_parent_check = keys.parent_check_at;
   return out;

@@ -54,6 +54,7 @@ struct ZoneKeyReport {
   std::vector<KeyReport> keys;
   std::optional<std::time_t> next_event;  // the next key state change due by time alone
   std::optional<std::time_t> next_parent_check;
+  bool going_insecure = false;  // insecure: true (keys being withdrawn, or gone)
 };
 
 class KeyManager {
@@ -98,8 +99,10 @@ class KeyManager {
   // service). Return what was done, or throw std::invalid_argument saying
   // why not (no such key, nothing awaited).
   // `compromised`: an emergency roll, the key retired as fast as is safe.
+  // Zones sharing a chosen key (share-keys) roll it too; they are added to
+  // `sharing`, to be re-signed.
   std::string request_rollover(const std::string& zone, std::optional<keystore::KeyRole> role, uint16_t key_tag,
-                               bool compromised = false);
+                               bool compromised = false, std::vector<std::string>* sharing = nullptr);
   std::string confirm_ds(const std::string& zone, uint16_t key_tag, bool seen, std::time_t now);
   // A new key of `role` made now and kept as a standby key: published (a
   // KSK's DS asked for) but signing nothing until a rollover of its role
@@ -108,11 +111,15 @@ class KeyManager {
                                keystore::Keystore& store, std::time_t now);
 
   ZoneKeyReport report(const std::string& zone) const;
+  // The keystore's keys of the zone, with the keys it shares with other
+  // zones (share-keys), which the keystore files under the zone that made them.
+  std::vector<keystore::KeyInfo> keys_available(const std::string& zone, keystore::Keystore& store) const;
   // Drops a zone removed from the configuration (its file stays).
   void forget(const std::string& zone);
 
  private:
   struct ZoneKeys {
+    std::string policy;  // its name: zones of a share-keys policy take each other's keys
     policy::KeyRing ring;
     policy::KeyUse use;  // what the published version uses
     std::optional<std::time_t> next_event;
@@ -124,10 +131,24 @@ class KeyManager {
                  std::time_t now);
   void save(const std::string& zone, const policy::KeyRing& ring) const;
   void plan_parent_check(ZoneKeys& keys, std::time_t now) const;
+  std::vector<keystore::KeyInfo> held_keys(const std::string& zone, const policy::KeyRing& ring,
+                                           keystore::Keystore& store) const;
+  // A key another zone of the policy uses that `zone` can take for `request`
+  // instead of generating one: of the role and algorithm, to be used, not
+  // being replaced there; the newest such.
+  struct SharedKey {
+    std::string keystore_zone;  // the zone the keystore files it under
+    std::string id;
+    std::string used_by;  // the zone it was found in
+  };
+  std::optional<SharedKey> shared_candidate(const std::string& zone, const policy::SigningPolicy& policy,
+                                            const policy::KeyRequest& request, const policy::KeyRing& ring,
+                                            std::time_t now) const;
 
   const StateDir* state_;
   xfr::LogSink log_;
   mutable std::mutex mutex_;  // guards zones_ (the map), not one zone's entry
+  std::mutex share_mutex_;    // one share-keys zone at a time looks for and makes keys
   std::map<std::string, ZoneKeys> zones_;
 };
 

@@ -398,8 +398,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       return true;  // a newer version came in meanwhile: nothing is due any more
     std::optional<PreviousSignatures> reuse;
     if (previous) reuse.emplace(previous);
-    signer::SignOptions options =
-        sign_options(policy::policy_from_config(policy_config), previous.get(), reuse ? &*reuse : nullptr, now);
+    policy::SigningPolicy zone_policy = policy::policy_from_config(policy_config);
+    zone_policy.insecure = zone.insecure;
+    signer::SignOptions options = sign_options(zone_policy, previous.get(), reuse ? &*reuse : nullptr, now);
     // A re-sign started early (schedule_resign) renews what would otherwise
     // come within refresh of expiring before it is done.
     if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
@@ -408,7 +409,8 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     // meanwhile. Keys too are looked up (and made) without it: a keystore
     // reads and writes files or talks to an HSM.
     lock.unlock();
-    if (previous) check_served_keys_available(*previous, store.list_keys(zone.name), policy_config.keystore);
+    if (previous)
+      check_served_keys_available(*previous, key_manager_.keys_available(zone.name, store), policy_config.keystore);
     KeyPlan key_plan = key_manager_.plan(zone.name, options.policy, store, now);
     if (reason == Reason::resign && !signatures_due && key_manager_.uses_unchanged(zone.name, key_plan)) {
       // A key event whose moves change nothing published (a record now in
@@ -478,8 +480,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("journal");
     // Checked against the clock of now, not of when signing began: a long
     // signing must not publish signatures that have run out meanwhile.
-    check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(std::time(nullptr)), options.threads,
-                            key_plan.unpublished_signers);
+    if (!keys.serve_unsigned)
+      check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(std::time(nullptr)), options.threads,
+                              key_plan.unpublished_signers);
     clock.lap("check");
     // Saved before it is served: after a crash the restart serves exactly
     // what the secondaries may have seen, and never an older serial.
@@ -496,11 +499,12 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     state.signing_s = std::max(clock.total(), state.signing_s / 2);  // for schedule_resign
     schedule_resign(zone, state, now);
 
-    log_(zone.name + ": signed serial " + std::to_string(serial) + " from " + source + " (" +
+    log_(zone.name + (keys.serve_unsigned ? ": published serial " : ": signed serial ") + std::to_string(serial) +
+         (keys.serve_unsigned ? " unsigned (insecure: true)" : "") + " from " + source + " (" +
          std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs - stats.rrsigs_reused) +
          " RRSIGs made, " + std::to_string(stats.rrsigs_reused) + " kept, " + std::to_string(changed) +
          " records changed, " + std::to_string(clock.total()).substr(0, 5) + " s: " + clock.laps() +
-         "); serving it; next re-sign " + utc_text(state.resign_at));
+         "); serving it; next re-sign " + (state.resign_at ? utc_text(state.resign_at) : "none (nothing signed)"));
     SigningStatus& history = state.history;
     history.last_signed = now;
     history.last_duration_s = clock.total();

@@ -96,15 +96,18 @@ bool ZoneLoader::renotify(const conf::ZoneConfig& zone) {
 std::string ZoneLoader::request_key_rollover(const conf::ZoneConfig& zone, std::optional<keystore::KeyRole> role,
                                              uint16_t key_tag, bool compromised) {
   std::string done;
+  std::vector<std::string> zones{zone.name};
   {
     std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
     std::lock_guard signing(*zone_lock);
-    done = key_manager_.request_rollover(zone.name, role, key_tag, compromised);
+    done = key_manager_.request_rollover(zone.name, role, key_tag, compromised, &zones);
   }
   std::lock_guard lock(mutex_);
-  auto it = states_.find(zone.name);
-  if (it != states_.end() && it->second.version) it->second.resign_at = std::time(nullptr);
-  return done + "; the zone is re-signed now to start it";
+  for (const auto& name : zones) {
+    auto it = states_.find(name);
+    if (it != states_.end() && it->second.version) it->second.resign_at = std::time(nullptr);
+  }
+  return done + (zones.size() > 1 ? "; the zones are re-signed now to start it" : "; the zone is re-signed now to start it");
 }
 
 std::string ZoneLoader::confirm_ds(const conf::ZoneConfig& zone, uint16_t key_tag, bool seen) {

@@ -22,7 +22,7 @@ std::string fingerprint(const conf::ZoneConfig& zone, const conf::Config& config
     out << "|";
   };
   out << zone.policy << "|" << zone.file << "|" << zone.primary_tsig << "|" << zone.transfer_tsig << "|"
-      << zone.max_removed_share << "|" << zone.journal_max_entries << "|" << zone.journal_max_bytes << "|";
+      << zone.max_removed_share << "|" << zone.journal_max_entries << "|" << zone.journal_max_bytes << "|" << zone.insecure << "|";
   list(zone.primaries);
   list(zone.allow_notify);
   list(zone.notify);

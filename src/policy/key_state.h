@@ -56,6 +56,9 @@ struct KeyState {
   bool compromised = false;  // retire as fast as the rules allow
   bool roll_requested = false;  // the operator asked for a successor now (a planned roll)
   std::string predecessor;   // id of the key this one replaces ("" if none)
+  // A key shared with other zones (share-keys) is filed in the keystore
+  // under the zone that generated it: that zone's name; "": this zone.
+  std::string keystore_zone;
   UnixTime created = 0;
   UnixTime in_service = 0;  // when it first signed what it is for (lifetimes count from here); 0: not yet
   RecordStatus dnskey, krrsig, zrrsig, ds;

@@ -36,6 +36,7 @@ json key_to_json(const KeyState& key) {
     if (key.has(record)) out[std::string(key_record_name(record))] = record_to_json(key.record(record));
   out["ds-seen"] = key.ds_seen ? json(*key.ds_seen) : json(nullptr);
   out["ds-gone"] = key.ds_gone ? json(*key.ds_gone) : json(nullptr);
+  if (!key.keystore_zone.empty()) out["keystore-zone"] = key.keystore_zone;
   return out;
 }
 
@@ -131,6 +132,8 @@ KeyState key_from_json(const json& object, const std::string& where) {
     if (key.has(record)) key.record(record) = named.record(std::string(key_record_name(record)));
   key.ds_seen = named.optional_time("ds-seen");
   key.ds_gone = named.optional_time("ds-gone");
+  // Only for a key shared from another zone (share-keys).
+  if (object.contains("keystore-zone")) key.keystore_zone = named.string("keystore-zone");
   return key;
 }
 

@@ -26,15 +26,6 @@ std::vector<KeyRole> replacing_roles(const SigningPolicy& policy, KeyRole role) 
   return {role};
 }
 
-uint32_t lifetime_s(const SigningPolicy& policy, KeyRole role) {
-  switch (role) {
-    case KeyRole::ksk: return policy.ksk_lifetime_s;
-    case KeyRole::zsk: return policy.zsk_lifetime_s;
-    case KeyRole::csk: return policy.csk_lifetime_s;
-  }
-  return 0;
-}
-
 unsigned standby_wanted(const SigningPolicy& policy, KeyRole role) {
   return role == KeyRole::zsk ? policy.standby_zsk : policy.standby_ksk;
 }
@@ -48,7 +39,7 @@ bool role_fits(const SigningPolicy& policy, KeyRole role) {
 // key not yet fully introduced (a KSK whose DS the parent has not published)
 // gets none: its successor would only queue up behind it.
 std::optional<UnixTime> successor_due(const KeyState& key, const SigningPolicy& policy) {
-  uint32_t lifetime = lifetime_s(policy, key.role);
+  uint32_t lifetime = key_lifetime_s(policy, key.role);
   if (lifetime == 0 || key.in_service == 0 || key.standby) return std::nullopt;
   for (KeyRecord record : kKeyRecords)
     if (key.has(record) && key.record(record).state != RecordState::omnipresent) return std::nullopt;

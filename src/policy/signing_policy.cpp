@@ -37,7 +37,17 @@ SigningPolicy policy_from_config(const conf::PolicyConfig& config) {
   policy.cds = lifecycle.cds;
   policy.ds_hook = lifecycle.ds_hook;
   policy.ds_check_interval_s = lifecycle.ds_check_interval_s;
+  policy.share_keys = lifecycle.share_keys;
   return policy;
+}
+
+uint32_t key_lifetime_s(const SigningPolicy& policy, keystore::KeyRole role) {
+  switch (role) {
+    case keystore::KeyRole::ksk: return policy.ksk_lifetime_s;
+    case keystore::KeyRole::zsk: return policy.zsk_lifetime_s;
+    case keystore::KeyRole::csk: return policy.csk_lifetime_s;
+  }
+  return 0;
 }
 
 SignatureWindow signature_window(const SigningPolicy& policy, uint32_t now, uint32_t spread) {

@@ -8,6 +8,7 @@
 
 #include "conf/config.h"
 #include "dns/algorithm.h"
+#include "keystore/keystore.h"
 
 namespace wiresign::policy {
 
@@ -50,9 +51,20 @@ struct SigningPolicy {
   bool cds = false;  // publish CDS/CDNSKEY for the DS the parent should have
   std::string ds_hook;
   uint32_t ds_check_interval_s = 3600;
+  // Zones under this policy sign with the same keys (OpenDNSSEC's
+  // ShareKeys): a key one zone generated is taken by the others when they
+  // need one of its role, each zone still rolling it in and out by its own
+  // states and its own parent's DS.
+  bool share_keys = false;
+  // The zone's `insecure` (a zone setting, not a policy one): the zone is
+  // leaving DNSSEC, DS first (KeyRing::going_insecure).
+  bool insecure = false;
 };
 
 SigningPolicy policy_from_config(const conf::PolicyConfig& config);
+
+// The policy's lifetime for keys of `role`; 0: unlimited.
+uint32_t key_lifetime_s(const SigningPolicy& policy, keystore::KeyRole role);
 
 // RRSIG validity window for a signature made at `now` (RFC 4034 §3.1.5):
 // inception is set back by the inception offset to absorb clock skew;

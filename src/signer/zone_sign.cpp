@@ -189,7 +189,7 @@ class BatchSigner {
  public:
   BatchSigner(const Zone& zone, const ZoneLayout& layout, const std::vector<KeyUse>& keys,
               const ZoneKeys& zone_keys, const SignOptions& options)
-      : zone_(zone), layout_(layout), keys_(keys), options_(options) {
+      : zone_(zone), layout_(layout), keys_(keys), zone_keys_(zone_keys), options_(options) {
     for (const auto& use : keys_) contexts_.push_back(zone_keys.keystore->open_signer(use.key.info));
   }
 
@@ -212,7 +212,8 @@ class BatchSigner {
         while (b < records.size() && records[b].type == type) ++b;
       }
     }
-    if (!options_.policy.nsec3 && kind != NameKind::occluded) emit_nsec(index, kind, out, stats);
+    if (!options_.policy.nsec3 && kind != NameKind::occluded && !zone_keys_.serve_unsigned)
+      emit_nsec(index, kind, out, stats);
   }
 
   void sign_nsec3(size_t k, BatchOutput& out, SignStats& stats) {
@@ -245,7 +246,8 @@ class BatchSigner {
       ttl = r.ttl;
     }
     if (rdatas_.empty()) return;
-    bool is_signed = kind == NameKind::authoritative || (kind != NameKind::occluded && type == DS);
+    bool is_signed = (kind == NameKind::authoritative || (kind != NameKind::occluded && type == DS)) &&
+                     !zone_keys_.serve_unsigned;
     if (is_signed) sign_and_emit({owner, type, ttl, rdatas_}, out, stats);
   }
 
@@ -304,6 +306,7 @@ class BatchSigner {
   const Zone& zone_;
   const ZoneLayout& layout_;
   const std::vector<KeyUse>& keys_;
+  const ZoneKeys& zone_keys_;
   const SignOptions& options_;
   std::vector<std::unique_ptr<keystore::SigningContext>> contexts_;
   SigningScratch scratch_;
@@ -345,7 +348,7 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
       zone.add(apex, dns::rr_type::CDNSKEY, key_ttl, keystore::dnskey_rdata(key));
     }
   }
-  if (options.policy.nsec3) {
+  if (options.policy.nsec3 && !keys.serve_unsigned) {
     // Its TTL is the denial TTL, known once the SOA is found below.
     zone.add(apex, dns::rr_type::NSEC3PARAM, 0,
              make_nsec3param_rdata(options.policy.nsec3_iterations, options.nsec3_salt));
@@ -393,10 +396,11 @@ SignStats sign_zone(const Zone& zone, const ZoneKeys& keys, const SignOptions& o
       layout.denial_ttl = denial_ttl(r.ttl, rd);
       stats.serial = dns::get_u32(rd.data() + dns::soa_serial_offset(rd));
     }
-  if (options.policy.nsec3) build_nsec3_chain(zone, options, layout);
+  const bool dnssec = !keys.serve_unsigned;
+  if (options.policy.nsec3 && dnssec) build_nsec3_chain(zone, options, layout);
 
   std::vector<KeyUse> key_uses = collect_keys(zone, keys);
-  if (key_uses.empty()) throw std::runtime_error(zone.origin().to_text() + ": no keys to sign with");
+  if (key_uses.empty() && dnssec) throw std::runtime_error(zone.origin().to_text() + ": no keys to sign with");
 
   // Work units: every name in canonical order, then every NSEC3 record.
   const size_t units = zone.name_count() + layout.nsec3.size();

@@ -30,6 +30,10 @@ struct ZoneKeys {
   // going insecure, the RFC 8078 §4 delete form.
   std::vector<keystore::KeyInfo> cds;
   bool cds_delete = false;
+  // The zone has left DNSSEC (its DS is gone from every cache): it is
+  // published without DNSKEY, NSEC/NSEC3 or RRSIG records, and the key
+  // lists are empty.
+  bool serve_unsigned = false;
 };
 
 // How sign_zone hands the signed zone over: master-file text, or each record's

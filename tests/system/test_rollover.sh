@@ -107,6 +107,7 @@ cat > "$TMP/wiresign.yaml" <<YAML
 server:
   listen: ["127.0.0.1:$signer_port"]
   state-dir: $TMP/state
+  control: $TMP/control.sock
 keystores:
   - {name: local, backend: files, directory: $TMP/keys}
 policies:
@@ -424,6 +425,83 @@ for milestone_name in "${!seen_at[@]}"; do
 done
 check "the child's AXFR from wiresignd validates with dnssec-verify" axfr_validates "$signer_port" "$child"
 check "the secondary's copy validates with dnssec-verify" axfr_validates "$secondary_port" "$child"
+
+# --- going insecure (RFC 8078 §4; RFC 6781 §4.3 in reverse) ------------------------------
+# insecure: true on the zone and a reload: the CDS/CDNSKEY delete form is
+# published and the hook withdraws the DS; wiresignd waits until the parent
+# no longer serves it, then the DS TTL, and only then publishes the zone
+# without DNSKEY, RRSIG and NSEC3. Unbound answers every second throughout:
+# never SERVFAIL; with AD while the DS is at the parent.
+last_ksk=${new_ksk:-$first_ksk}
+sed -i "s|^    parent-servers: .*|&\n    insecure: true|" "$TMP/wiresign.yaml"
+check "wiresignd --check accepts insecure: true" bounded "$WIRESIGND" -c "$TMP/wiresign.yaml" --check
+kill -HUP "$daemon"
+insecure_started=$(date +%s)
+insecure_deadline=$((insecure_started + 90))
+declare -A insecure_at=()
+insecure_milestone() { [[ -n ${insecure_at[$1]:-} ]] || insecure_at[$1]=$2; }
+insecure_bad=0
+while :; do
+  tick=$(date +%s)
+  t=$((tick - insecure_started))
+  www=$(answer www.$child A)
+  nx=$(answer "nx-insecure-$t.$child" A)
+  cds=$(sdig +short $child CDS 2>/dev/null | paste -sd, -) || true
+  ds=$(pdig +short $child DS 2>/dev/null | awk '{print $1}' | sort -u | paste -sd, -) || true
+  # "DNSSEC-RECORDS SERIAL" of the secondary's copy ("- -" when the AXFR failed).
+  read -r dnssec_records soa < <(xdig +nomulti +noall +answer $child AXFR 2>/dev/null |
+    awk '$4 ~ /^(RRSIG|DNSKEY|NSEC3|NSEC3PARAM|CDS|CDNSKEY)$/ { n++ } $4 == "SOA" { serial = $7 }
+         END { print (serial ? n + 0 : "-"), (serial ? serial : "-") }')
+  echo "insecure t=$t www=${www// //} nx=${nx// //} cds=${cds:--} parent-ds=${ds:--} secondary-dnssec-records=$dnssec_records serial=$soa" \
+    >> "$TMP/observations.log"
+  if [[ ${www% *} != NOERROR || ${nx% *} != NXDOMAIN ]]; then
+    insecure_bad=$((insecure_bad + 1))
+    fail "going insecure, t=$t s: Unbound answered www with '$www' and nx with '$nx' (want NOERROR and NXDOMAIN)"
+    show_logs
+    [[ -n ${KEEP_GOING:-} ]] || break
+  fi
+  [[ $cds == "0 0 0 00" ]] && insecure_milestone "CDS delete form published" $t
+  if [[ -z $ds ]]; then
+    insecure_milestone "DS gone from the parent" $t
+  elif [[ $www != "NOERROR ad" ]]; then
+    # A DS at the parent is a promise that the child validates.
+    fail "going insecure, t=$t s: the parent still has DS $ds, yet Unbound answered www without AD ('$www')"
+    insecure_bad=$((insecure_bad + 1))
+  fi
+  if [[ $dnssec_records == 0 ]]; then
+    insecure_milestone "the secondary serves the child unsigned" $t
+    [[ -n ${insecure_at["DS gone from the parent"]:-} ]] ||
+      insecure_milestone "broken: unsigned while the parent still has a DS" $t
+    [[ $www == "NOERROR noad" ]] && insecure_milestone "Unbound answers insecure (no AD)" $t
+  fi
+  [[ -n ${insecure_at["Unbound answers insecure (no AD)"]:-} ]] && break
+  if ((tick >= insecure_deadline)); then
+    fail "going insecure did not finish within 90 s"
+    show_logs
+    break
+  fi
+  sleep "$(awk -v t="$(date +%s.%N)" -v n=$((tick + 1)) 'BEGIN { d = n - t; print (d > 0 ? d : 0) }')"
+done
+for name in "CDS delete form published" "DS gone from the parent" "the secondary serves the child unsigned" \
+            "Unbound answers insecure (no AD)"; do
+  if [[ -n ${insecure_at[$name]:-} ]]; then pass "going insecure: $name (t=${insecure_at[$name]} s)"
+  else fail "going insecure: never seen: $name"; show_logs; fi
+done
+check "going insecure: no failed answer from Unbound ($insecure_bad)" test "$insecure_bad" -eq 0
+[[ -z ${insecure_at["broken: unsigned while the parent still has a DS"]:-} ]] ||
+  fail "going insecure: the child was served unsigned while the parent still had a DS"
+if [[ -n ${insecure_at["DS gone from the parent"]:-} && -n ${insecure_at["the secondary serves the child unsigned"]:-} ]]; then
+  gap=$((insecure_at["the secondary serves the child unsigned"] - insecure_at["DS gone from the parent"]))
+  check "going insecure: the keys went ${gap} s after the DS: no sooner than the DS TTL ($ttl s)" test $gap -ge $ttl
+fi
+check "going insecure: the hook withdrew the DS of KSK $last_ksk" \
+  bash -c "grep 'withdraw zone=' '$TMP/parent/hook.log' | tail -n 1 | grep -q 'tag=$last_ksk'"
+check "going insecure: the daemon logged the unsigned publication" grep -q "unsigned (insecure: true)" "$TMP/daemon.log"
+wiresign zone show $child --socket "$TMP/control.sock" > "$TMP/zone-show-insecure.txt" 2>&1 || true
+check "going insecure: wiresign zone show says unsigned" grep -q "^dnssec: *unsigned" "$TMP/zone-show-insecure.txt"
+wiresign_axfr=$(sdig +nomulti +noall +answer $child AXFR 2>/dev/null | awk '{print $4}' | sort | uniq -c | paste -sd' ' -) || true
+check "going insecure: wiresignd's AXFR holds no DNSSEC record ($wiresign_axfr)" \
+  bash -c "! grep -q -E 'RRSIG|DNSKEY|NSEC|CDS|CDNSKEY' <<< '$wiresign_axfr'"
 
 stop_all
 if [[ -n ${VERBOSE:-} ]]; then

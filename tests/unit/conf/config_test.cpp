@@ -541,6 +541,19 @@ TEST_F(ConfigTest, ReportsSectionsOfTheWrongShape) {
             at(1) + "server: listen: \"localhost:53\" is not an address (like 127.0.0.1:53 or [::1]:53)");
 }
 
+TEST_F(ConfigTest, ReadsShareKeysAndInsecure) {
+  Config config = parse(
+      "keystores: [{name: k, backend: files, directory: d}]\n"
+      "policies: [{name: p, keystore: k, share-keys: true}, {name: q, keystore: k}]\n"
+      "zones:\n"
+      "  - {name: a.example, policy: p, file: z, insecure: true}\n"
+      "  - {name: b.example, policy: q, file: z}\n");
+  EXPECT_TRUE(config.policies[0].lifecycle.share_keys);
+  EXPECT_FALSE(config.policies[1].lifecycle.share_keys);
+  EXPECT_TRUE(config.zones[0].insecure);
+  EXPECT_FALSE(config.zones[1].insecure);
+}
+
 TEST(SerialPolicyFromName, KnowsTheFourPolicies) {
   EXPECT_EQ(serial_policy_from_name("keep"), SerialPolicy::keep);
   EXPECT_EQ(serial_policy_from_name("increment"), SerialPolicy::increment);

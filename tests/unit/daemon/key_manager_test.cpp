@@ -256,3 +256,142 @@ TEST_F(KeyManagerTest, CskSignsEverythingAndItsRollWaitsForTheDsLikeAKsk) {
 
 }  // namespace
 }  // namespace wiresign::daemon
+
+namespace wiresign::daemon {
+namespace {
+
+// insecure: true. The DS goes first (the CDS/CDNSKEY delete form, the DS
+// awaited gone), and the keys stay published and signing until it is gone
+// from every cache; then the zone is served unsigned and its keys forgotten.
+// insecure: false again signs with new keys.
+TEST_F(KeyManagerTest, GoingInsecureWithdrawsTheDsBeforeTheKeysThenServesUnsignedAndCanSignAgain) {
+  policy_.zsk_lifetime_s = policy_.ksk_lifetime_s = 0;
+  KeyManager keys = manager();
+  std::time_t now = start_;
+  KeyPlan plan = sign(keys, now);
+  const std::set<uint16_t> first_keys = tags(plan.keys.dnskeys);
+  // Secure first: the KSK's DS is asked for and confirmed.
+  for (int step = 0; step < 10 && keys.next_event(kZone); ++step) sign(keys, now = *keys.next_event(kZone));
+  const KeyReport* ksk = nullptr;
+  ZoneKeyReport report = keys.report(kZone);
+  for (const auto& key : report.keys)
+    if (key.awaiting_ds_seen) ksk = &key;
+  ASSERT_TRUE(ksk) << "the KSK's DS is not asked for";
+  const uint16_t ksk_tag = ksk->state.key_tag;
+  keys.confirm_ds(kZone, ksk_tag, true, now);
+  for (int step = 0; step < 10 && keys.next_event(kZone); ++step) sign(keys, now = *keys.next_event(kZone));
+
+  policy_.insecure = true;
+  plan = sign(keys, now += 10);
+  EXPECT_TRUE(plan.keys.cds_delete) << "the parent is asked to remove every DS (RFC 8078 §4)";
+  EXPECT_FALSE(plan.keys.serve_unsigned);
+  EXPECT_EQ(tags(plan.keys.dnskeys), first_keys) << "the keys stay while the DS may be cached";
+  EXPECT_FALSE(plan.keys.zone_signers.empty());
+  EXPECT_THROW(keys.request_rollover(kZone, keystore::KeyRole::zsk, 0), std::invalid_argument);
+  // Time alone does not take the keys away: the DS must be seen gone.
+  plan = sign(keys, now += 100000);
+  EXPECT_FALSE(plan.keys.serve_unsigned);
+  EXPECT_FALSE(plan.keys.dnskeys.empty());
+  keys.confirm_ds(kZone, ksk_tag, false, now);
+  plan = sign(keys, now);  // as the daemon does after a DS fact
+  EXPECT_FALSE(plan.keys.serve_unsigned) << "the DS may still be cached";
+  ASSERT_TRUE(keys.next_event(kZone)) << "the DS TTL and propagation wait is a timed event";
+  EXPECT_GE(*keys.next_event(kZone), now + policy_.parent_ds_ttl_s + policy_.parent_propagation_delay_s);
+  plan = sign(keys, now = *keys.next_event(kZone));
+  EXPECT_TRUE(plan.keys.serve_unsigned);
+  EXPECT_TRUE(plan.keys.dnskeys.empty());
+  EXPECT_TRUE(plan.keys.zone_signers.empty());
+  EXPECT_TRUE(plan.keys.dnskey_signers.empty());
+  EXPECT_FALSE(plan.keys.cds_delete);
+  EXPECT_TRUE(keys.report(kZone).keys.empty());
+  EXPECT_TRUE(keys.report(kZone).going_insecure);
+  EXPECT_FALSE(keys.next_event(kZone));
+  EXPECT_TRUE(keys.uses_unchanged(kZone, keys.plan(kZone, policy_, *store_, now + 1)))
+      << "an unsigned zone stays as it is";
+
+  // After a restart the zone is still unsigned.
+  KeyManager restarted = manager();
+  EXPECT_TRUE(restarted.plan(kZone, policy_, *store_, now + 2).keys.serve_unsigned);
+
+  policy_.insecure = false;
+  plan = sign(restarted, now += 10);
+  EXPECT_FALSE(plan.keys.serve_unsigned);
+  ASSERT_EQ(plan.keys.dnskeys.size(), 2u);
+  for (uint16_t tag : tags(plan.keys.dnskeys)) EXPECT_FALSE(first_keys.count(tag)) << "signed again with new keys";
+}
+
+}  // namespace
+}  // namespace wiresign::daemon
+
+namespace wiresign::daemon {
+namespace {
+
+// share-keys: a second zone of the policy signs with the keys the first one
+// made, each rolling them by its own states; a successor one zone makes is
+// the one the other takes; an operator's rollover of a shared key reaches
+// every zone that holds it; a restart finds the shared keys again.
+TEST_F(KeyManagerTest, ZonesOfASharingPolicySignWithTheSameKeysAndRollThemTogether) {
+  const std::string other = "other.test.";
+  policy_.name = "shared";
+  policy_.share_keys = true;
+  policy_.ksk_lifetime_s = 0;
+  KeyManager keys = manager();
+  auto sign_zone = [&](KeyManager& manager, const std::string& zone, std::time_t at) {
+    KeyPlan plan = manager.plan(zone, policy_, *store_, at);
+    manager.commit(zone, plan, at);
+    return plan;
+  };
+  std::time_t now = start_;
+  KeyPlan first = sign_zone(keys, kZone, now);
+  KeyPlan second = sign_zone(keys, other, now + 5);
+  EXPECT_EQ(tags(second.keys.dnskeys), tags(first.keys.dnskeys));
+  EXPECT_EQ(tags(second.keys.zone_signers), tags(first.keys.zone_signers));
+  EXPECT_TRUE(store_->list_keys(other).empty()) << "no key was made for the second zone";
+  EXPECT_EQ(tags(keys.keys_available(other, *store_)), tags(first.keys.dnskeys));
+  EXPECT_TRUE(std::any_of(log_.begin(), log_.end(),
+                          [](const std::string& line) { return line.find("(share-keys; first key)") != line.npos; }));
+
+  // Through a ZSK roll (lifetime 1000 s), both zones end with the same new ZSK.
+  const uint16_t old_zsk = first.keys.zone_signers[0].key_tag;
+  for (int step = 0; step < 60; ++step) {
+    std::time_t next = now + 3000;
+    for (const std::string* zone : {&kZone, &other})
+      if (auto at = keys.next_event(*zone)) next = std::min(next, *at);
+    now = std::max(now + 1, next);
+    first = sign_zone(keys, kZone, now);
+    second = sign_zone(keys, other, now);
+    if (!tags(first.keys.dnskeys).count(old_zsk) && !tags(second.keys.dnskeys).count(old_zsk)) break;
+  }
+  EXPECT_FALSE(tags(first.keys.zone_signers).count(old_zsk));
+  EXPECT_EQ(tags(second.keys.zone_signers), tags(first.keys.zone_signers));
+  EXPECT_EQ(store_->list_keys(kZone).size() + store_->list_keys(other).size(), 3u)
+      << "one KSK and two ZSKs in all: the successor was made once";
+
+  // After a restart (the daemon restores every zone's states first).
+  KeyManager restarted = manager();
+  restarted.restore(kZone, policy_, now);
+  restarted.restore(other, policy_, now);
+  KeyPlan again = sign_zone(restarted, other, now + 1);
+  EXPECT_EQ(tags(again.keys.dnskeys), tags(second.keys.dnskeys));
+
+  // An emergency rollover asked for one zone reaches the other.
+  const uint16_t ksk = again.keys.dnskey_signers[0].key_tag;
+  std::vector<std::string> sharing;
+  std::string done = restarted.request_rollover(other, std::nullopt, ksk, true, &sharing);
+  EXPECT_EQ(sharing, std::vector<std::string>{kZone});
+  EXPECT_NE(done.find("also in " + kZone), std::string::npos) << done;
+  for (const std::string* zone : {&kZone, &other})
+    for (const KeyReport& key : restarted.report(*zone).keys)
+      if (key.state.key_tag == ksk) {
+        EXPECT_TRUE(key.state.compromised) << *zone;
+      }
+  // The first zone to plan makes the successor; the other takes it.
+  KeyPlan a = sign_zone(restarted, kZone, now + 2);
+  KeyPlan b = sign_zone(restarted, other, now + 3);
+  EXPECT_EQ(tags(a.keys.dnskeys), tags(b.keys.dnskeys));
+  EXPECT_EQ(tags(a.keys.dnskeys).size(), 3u) << "old and new KSK, and the ZSK";
+  EXPECT_EQ(store_->list_keys(kZone).size() + store_->list_keys(other).size(), 4u) << "the new KSK was made once";
+}
+
+}  // namespace
+}  // namespace wiresign::daemon

@@ -43,6 +43,7 @@ void expect_same(const KeyRing& a, const KeyRing& b) {
     EXPECT_EQ(x.standby, y.standby);
     EXPECT_EQ(x.compromised, y.compromised);
     EXPECT_EQ(x.predecessor, y.predecessor);
+    EXPECT_EQ(x.keystore_zone, y.keystore_zone);
     EXPECT_EQ(x.created, y.created);
     EXPECT_EQ(x.in_service, y.in_service);
     for (KeyRecord record : kKeyRecords) {
@@ -58,6 +59,7 @@ void expect_same(const KeyRing& a, const KeyRing& b) {
 TEST(KeyStateFile, RoundTripsAKeyRingMidRollover) {
   KeyRing ring = ring_mid_roll();
   ASSERT_GE(ring.keys.size(), 4u);
+  ring.keys[1].keystore_zone = "other.example.";  // a key shared from another zone
   std::string text = key_ring_to_text(ring);
   KeyRing back = key_ring_from_text(text, "keys.json");
   expect_same(ring, back);

@@ -288,3 +288,38 @@ TEST(ZoneSignSerial, EveryPublicationIsNewerExceptWithKeepUnlessResignBumpAllows
   setup.published_serial = 0;  // the input (1) is newer: kept as it is
   EXPECT_EQ(soa_serial_of(sign(f, signer::OutputForm::wire, setup, &stats)), 1u);
 }
+
+// Going insecure ends with the zone published without DNSSEC: the input's
+// records (delegation DS included) and a newer serial, nothing the signer adds.
+TEST_P(ZoneSignDenial, AZoneServedUnsignedCarriesNoDnssecRecordsAndANewerSerial) {
+  Fixture f;
+  std::ofstream(f.dir / "zone", std::ios::app) << "sub IN DS 12345 13 2 "
+                                                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n";
+  signer::ZoneKeys keys;  // no keystore, no keys
+  keys.serve_unsigned = true;
+  signer::SignOptions options;
+  options.policy.nsec3 = GetParam();
+  options.policy.serial = conf::SerialPolicy::increment;
+  options.published_serial = 7;
+  options.now = static_cast<uint32_t>(time(nullptr));
+  options.output = signer::OutputForm::wire;
+  signer::Zone zone = signer::load_zone_file((f.dir / "zone").string(), dns::Name::from_text("example.test."), {});
+  const size_t input_records = zone.record_count();
+  signer::prepare_zone(zone, keys, options, "zone", {});
+  std::string out;
+  signer::SignStats stats = signer::sign_zone(zone, keys, options, [&](std::string_view chunk) { out.append(chunk); });
+  EXPECT_EQ(stats.rrsigs, 0u);
+  std::map<ldns_rr_type, size_t> types;
+  size_t records = 0;
+  for (ldns_rr* rr : parse_stream(out)) {
+    ++types[ldns_rr_get_type(rr)];
+    ++records;
+    ldns_rr_free(rr);
+  }
+  EXPECT_EQ(records, input_records);
+  for (ldns_rr_type dnssec : {LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_NSEC, LDNS_RR_TYPE_NSEC3,
+                              LDNS_RR_TYPE_NSEC3PARAM, LDNS_RR_TYPE_CDS, LDNS_RR_TYPE_CDNSKEY})
+    EXPECT_EQ(types[dnssec], 0u) << "type " << dnssec;
+  EXPECT_EQ(types[LDNS_RR_TYPE_DS], 1u) << "the delegation's DS is the child's, and stays";
+  EXPECT_EQ(soa_serial_of(out), 8u);
+}
