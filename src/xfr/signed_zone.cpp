@@ -8,6 +8,30 @@
 namespace wiresign::xfr {
 namespace {
 
+// FNV-1a over the owner with ASCII letters folded to lower case (label
+// length octets are below 64, so folding leaves them as they are).
+uint64_t owner_hash(std::string_view owner) {
+  uint64_t hash = 14695981039346656037ull;
+  for (char c : owner) {
+    auto octet = static_cast<uint8_t>(c);
+    if (octet >= 'A' && octet <= 'Z') octet = static_cast<uint8_t>(octet + ('a' - 'A'));
+    hash = (hash ^ octet) * 1099511628211ull;
+  }
+  return hash ^ (hash >> 29);
+}
+
+bool same_owner(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto x = static_cast<uint8_t>(a[i]), y = static_cast<uint8_t>(b[i]);
+    if (x == y) continue;
+    if (x >= 'A' && x <= 'Z') x = static_cast<uint8_t>(x + ('a' - 'A'));
+    if (y >= 'A' && y <= 'Z') y = static_cast<uint8_t>(y + ('a' - 'A'));
+    if (x != y) return false;
+  }
+  return true;
+}
+
 uint32_t soa_serial(std::span<const uint8_t> rdata) {
   size_t pos = dns::soa_serial_offset(rdata);
   if (pos + 4 > rdata.size()) throw std::runtime_error("malformed SOA RDATA");
@@ -21,7 +45,6 @@ SignedZone::SignedZone(dns::Name origin, std::string records)
   const auto* data = reinterpret_cast<const uint8_t*>(bytes_.data());
   size_t pos = 0;
   bool have_soa = false;
-  std::string owner_key;
   while (pos < bytes_.size()) {
     Entry e{};
     e.owner_offset = static_cast<uint32_t>(pos);
@@ -36,25 +59,38 @@ SignedZone::SignedZone(dns::Name origin, std::string records)
     pos += 10 + e.rdata_length;
     if (pos > bytes_.size()) throw std::runtime_error(origin_.to_text() + ": signed zone data truncated");
 
-    owner_key.assign(bytes_, e.owner_offset, e.owner_length);
-    dns::lowercase_name(owner_key.data(), owner_key.size());
     auto index = static_cast<uint32_t>(entries_.size());
-    auto [it, inserted] = by_owner_.try_emplace(owner_key, index, index + 1);
-    // The signer writes a name's records together; a repeat elsewhere would
-    // make the index lie, so refuse it.
-    if (!inserted) {
-      if (it->second.second != index)
-        throw std::runtime_error(origin_.to_text() + ": records of " + dns::to_text(owner_key) + " are not together");
-      it->second.second = index + 1;
-    }
-    if (e.type == dns::rr_type::SOA && owner_key == origin_.wire()) {
+    entries_.push_back(e);
+    std::string_view owner = owner_of(index);
+    if (index == 0 || !same_owner(owner, owner_of(index - 1))) owner_starts_.push_back(index);
+    if (e.type == dns::rr_type::SOA && same_owner(owner, origin_.wire())) {
       if (have_soa) throw std::runtime_error(origin_.to_text() + ": more than one SOA");
       have_soa = true;
       soa_index_ = index;
     }
-    entries_.push_back(e);
   }
   if (!have_soa) throw std::runtime_error(origin_.to_text() + ": signed zone has no SOA");
+  const size_t owners = owner_starts_.size();
+  owner_starts_.push_back(static_cast<uint32_t>(entries_.size()));
+  owner_starts_.shrink_to_fit();
+  entries_.shrink_to_fit();
+  size_t slots = 16;
+  while (slots < owners * 2) slots *= 2;
+  owner_table_.assign(slots, 0);
+  for (size_t k = 0; k < owners; ++k) {
+    std::string_view owner = owner_of(owner_starts_[k]);
+    for (size_t slot = owner_hash(owner) & (slots - 1);; slot = (slot + 1) & (slots - 1)) {
+      uint32_t held = owner_table_[slot];
+      if (held == 0) {
+        owner_table_[slot] = static_cast<uint32_t>(k + 1);
+        break;
+      }
+      // The signer writes a name's records together; a repeat elsewhere
+      // would make the index lie, so refuse it.
+      if (same_owner(owner, owner_of(owner_starts_[held - 1])))
+        throw std::runtime_error(origin_.to_text() + ": records of " + dns::to_text(owner) + " are not together");
+    }
+  }
   soa_ = view(soa_index_);
   serial_ = soa_serial(soa_.rdata);
 }
@@ -66,22 +102,29 @@ dns::RecordView SignedZone::view(size_t index) const {
           std::span<const uint8_t>(data + e.rdata_offset, e.rdata_length)};
 }
 
+int64_t SignedZone::find_owner(std::string_view owner) const {
+  const size_t mask = owner_table_.size() - 1;
+  for (size_t slot = owner_hash(owner) & mask;; slot = (slot + 1) & mask) {
+    uint32_t held = owner_table_[slot];
+    if (held == 0) return -1;
+    if (same_owner(owner, owner_of(owner_starts_[held - 1]))) return held - 1;
+  }
+}
+
 std::optional<std::pair<uint32_t, uint32_t>> SignedZone::owner_range(std::string_view owner) const {
-  auto it = by_owner_.find(std::string(owner));
-  if (it == by_owner_.end()) return std::nullopt;
-  return it->second;
+  int64_t k = find_owner(owner);
+  if (k < 0) return std::nullopt;
+  return std::pair{owner_starts_[static_cast<size_t>(k)], owner_starts_[static_cast<size_t>(k) + 1]};
 }
 
 std::vector<dns::RecordView> SignedZone::lookup(std::string_view owner, uint16_t type, bool with_rrsigs) const {
-  std::string key(owner);
-  dns::lowercase_name(key.data(), key.size());
   std::vector<dns::RecordView> out;
-  auto it = by_owner_.find(key);
-  if (it == by_owner_.end()) return out;
-  for (uint32_t i = it->second.first; i < it->second.second; ++i)
+  auto range = owner_range(owner);
+  if (!range) return out;
+  for (uint32_t i = range->first; i < range->second; ++i)
     if (entries_[i].type == type) out.push_back(view(i));
   if (out.empty() || !with_rrsigs) return out;
-  for (uint32_t i = it->second.first; i < it->second.second; ++i) {
+  for (uint32_t i = range->first; i < range->second; ++i) {
     dns::RecordView rr = view(i);
     if (rr.type == dns::rr_type::RRSIG && rr.rdata.size() >= 2 && dns::get_u16(rr.rdata.data()) == type)
       out.push_back(rr);
