@@ -179,10 +179,11 @@ KeyPlan KeyManager::plan(const std::string& zone, const policy::SigningPolicy& p
   }
   if (plan.before.going_insecure != policy.insecure) {
     plan.before.going_insecure = policy.insecure;
-    log_(zone + (policy.insecure ? ": going insecure (insecure: true): the DS is withdrawn first (CDS/CDNSKEY "
-                                   "delete form, ds-hook, parent checked), the keys and signatures once it is gone "
-                                   "from every cache"
-                                 : ": signing again (insecure: false): new keys, their DS asked for"));
+    log_(zone + (!policy.insecure ? ": signing again (insecure: false): new keys, their DS asked for"
+                 : plan.before.keys.empty()
+                     ? ": insecure: true and no keys: served unsigned"
+                     : ": going insecure (insecure: true): the DS is withdrawn first (CDS/CDNSKEY delete form, "
+                       "ds-hook, parent checked), the keys and signatures once it is gone from every cache"));
   }
   // New keys start hidden, so generating them changes nothing published;
   // they are saved at once, so that a generated key is never lost track of.
