@@ -51,11 +51,9 @@ std::string rcode_name(unsigned value) {
   return value < std::size(names) ? names[value] : "RCODE " + std::to_string(value);
 }
 
-bool same_name(const std::string& a, const std::string& b) { return dns::canonical_compare(a, b) == 0; }
-
 void check_matches_query(const xfr::Message& answer, const std::string& zone_wire, uint16_t id) {
   if (answer.header.id != id || !answer.header.qr || answer.questions.size() != 1 ||
-      !same_name(answer.questions[0].name, zone_wire) || answer.questions[0].type != dns::rr_type::DS)
+      !dns::same_name(answer.questions[0].name, zone_wire) || answer.questions[0].type != dns::rr_type::DS)
     throw UnusableAnswer("answer does not match the query");
 }
 
@@ -77,7 +75,7 @@ void check_authoritative(const xfr::Message& answer) {
 void check_nodata_from_parent(const xfr::Message& answer, const std::string& zone_wire) {
   for (const auto& record : answer.authority) {
     if (record.type != dns::rr_type::SOA) continue;
-    if (same_name(record.owner, zone_wire))
+    if (dns::same_name(record.owner, zone_wire))
       throw UnusableAnswer("answered from the child zone, not the parent (NODATA with the SOA of " +
                            dns::to_text(zone_wire) + ")");
     if (dns::is_at_or_below(zone_wire, record.owner)) return;
@@ -91,7 +89,7 @@ std::vector<std::vector<uint8_t>> read_ds_answer(const xfr::Message& answer, con
   check_authoritative(answer);
   std::vector<std::vector<uint8_t>> ds_rdatas;
   for (const auto& record : answer.answers)
-    if (record.type == dns::rr_type::DS && same_name(record.owner, zone_wire)) ds_rdatas.push_back(record.rdata);
+    if (record.type == dns::rr_type::DS && dns::same_name(record.owner, zone_wire)) ds_rdatas.push_back(record.rdata);
   if (ds_rdatas.empty()) check_nodata_from_parent(answer, zone_wire);
   return ds_rdatas;
 }
@@ -217,7 +215,7 @@ ParentZone find_parent_zone(Resolver& resolver, const std::string& zone_wire) {
   for (std::string_view name = dns::parent_of(zone_wire);; name = dns::parent_of(name)) {
     ParentZone parent{std::string(name), {}};
     for (const auto& record : resolver.query(name, dns::rr_type::NS))
-      if (record.type == dns::rr_type::NS && same_name(record.owner, parent.name_wire))
+      if (record.type == dns::rr_type::NS && dns::same_name(record.owner, parent.name_wire))
         parent.ns_names.emplace_back(record.rdata.begin(), record.rdata.end());
     if (!parent.ns_names.empty()) return parent;
     if (name.size() <= 1) throw std::runtime_error("no zone above it has an NS RRset");

@@ -11,8 +11,6 @@
 namespace wiresign::dns {
 namespace {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 // Offsets of each label's length octet, from the first label to the last (no root).
 std::vector<size_t> label_offsets(std::string_view wire) {
   std::vector<size_t> offsets;
@@ -168,6 +166,10 @@ std::string canonical_sort_key(std::string_view wire) {
     key.push_back(0);
   }
   return key;
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
 int canonical_compare(std::string_view a, std::string_view b) {

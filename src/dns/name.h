@@ -45,6 +45,11 @@ bool is_wildcard(std::string_view wire);
 bool is_at_or_below(std::string_view wire, std::string_view ancestor);
 // The name with its first label removed; the root stays the root.
 std::string_view parent_of(std::string_view wire);
+// ASCII lower case of one octet. Applied octet by octet to a wire name it
+// leaves the label lengths (0-63) as they are.
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+// Equal wire names, ignoring ASCII case (RFC 4343).
+bool same_name(std::string_view a, std::string_view b);
 // ASCII lower-case every label in place.
 void lowercase_name(char* wire, size_t len);
 std::string to_text(std::string_view wire);

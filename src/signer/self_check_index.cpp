@@ -18,13 +18,6 @@ namespace {
 
 namespace rr = dns::rr_type;
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-// Equal wire names, ignoring ASCII case (RFC 4343).
-bool same_owner(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
-
 std::span<const uint8_t> as_bytes(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
@@ -52,7 +45,7 @@ bool read_record(std::string_view wire, size_t& pos, WireRecord& record, uint16_
 void make_runs(const ZoneIndex& index, Side& side) {
   side.runs.clear();
   for (size_t i = 0; i < side.records.size(); ++i) {
-    if (i == 0 || !same_owner(index.owner(side.records[i]), index.owner(side.records[i - 1])))
+    if (i == 0 || !dns::same_name(index.owner(side.records[i]), index.owner(side.records[i - 1])))
       side.runs.push_back({static_cast<uint32_t>(i), 0});
     ++side.runs.back().count;
   }
@@ -81,7 +74,7 @@ void order_hashed(ZoneIndex& index, const dns::Name& origin, Problems& problems)
   auto owner_hash = [&](const WireRecord& r, Hash& hash) {
     std::string_view owner = index.owner(r);
     return owner.size() == 1 + kHashLabel + apex.size() && static_cast<uint8_t>(owner[0]) == kHashLabel &&
-           same_owner(owner.substr(1 + kHashLabel), apex) && decode_hash_label(owner.substr(1, kHashLabel), hash);
+           dns::same_name(owner.substr(1 + kHashLabel), apex) && decode_hash_label(owner.substr(1, kHashLabel), hash);
   };
   // An owner's records share one hash: decode it once per run.
   auto hash_runs = [&] {
@@ -147,7 +140,7 @@ bool decode_hash_label(std::string_view text, Hash& hash) {
   size_t out = 0;
   for (char c : text) {
     unsigned value;
-    c = ascii_lower(c);
+    c = dns::ascii_lower(c);
     if (c >= '0' && c <= '9') value = static_cast<unsigned>(c - '0');
     else if (c >= 'a' && c <= 'v') value = static_cast<unsigned>(c - 'a' + 10);
     else return false;
@@ -245,7 +238,7 @@ VerifyPlan plan_listed(const ZoneIndex& index, const std::vector<std::string_vie
       run = find_name(index, owner);
     } else if (owner.size() > kHashLabel && decode_hash_label(owner.substr(1, kHashLabel), hash)) {
       auto it = std::lower_bound(index.hashes.begin(), index.hashes.end(), hash);
-      if (it != index.hashes.end() && *it == hash && same_owner(index.owner(side, it - index.hashes.begin()), owner))
+      if (it != index.hashes.end() && *it == hash && dns::same_name(index.owner(side, it - index.hashes.begin()), owner))
         run = static_cast<size_t>(it - index.hashes.begin());
     }
     size_t found = kNone;

@@ -18,24 +18,17 @@ uint32_t soa_serial(const Record& soa, const std::string& where) {
   return dns::get_u32(soa.rdata.data() + pos);
 }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
 // Records as IXFR matches them: owner in any case, type, class, RDATA octets;
-// not the TTL. A wire name can be lower-cased octet by octet, since label
-// lengths (0-63) never fall in 'A'-'Z'.
+// not the TTL.
 bool same_record(const Record& a, const Record& b) {
-  if (a.type != b.type || a.rclass != b.rclass || a.rdata != b.rdata || a.owner.size() != b.owner.size())
-    return false;
-  for (size_t i = 0; i < a.owner.size(); ++i)
-    if (ascii_lower(a.owner[i]) != ascii_lower(b.owner[i])) return false;
-  return true;
+  return a.type == b.type && a.rclass == b.rclass && a.rdata == b.rdata && dns::same_name(a.owner, b.owner);
 }
 
 // FNV-1a over what same_record compares.
 uint64_t record_hash(const Record& r) {
   uint64_t hash = 14695981039346656037ull;
   auto mix = [&hash](uint8_t octet) { hash = (hash ^ octet) * 1099511628211ull; };
-  for (char c : r.owner) mix(static_cast<uint8_t>(ascii_lower(c)));
+  for (char c : r.owner) mix(static_cast<uint8_t>(dns::ascii_lower(c)));
   for (uint16_t v : {r.type, r.rclass}) {
     mix(static_cast<uint8_t>(v >> 8));
     mix(static_cast<uint8_t>(v));

@@ -8,28 +8,11 @@
 namespace wiresign::xfr {
 namespace {
 
-// FNV-1a over the owner with ASCII letters folded to lower case (label
-// length octets are below 64, so folding leaves them as they are).
+// FNV-1a over the owner in lower case, so that any case finds it.
 uint64_t owner_hash(std::string_view owner) {
   uint64_t hash = 14695981039346656037ull;
-  for (char c : owner) {
-    auto octet = static_cast<uint8_t>(c);
-    if (octet >= 'A' && octet <= 'Z') octet = static_cast<uint8_t>(octet + ('a' - 'A'));
-    hash = (hash ^ octet) * 1099511628211ull;
-  }
+  for (char c : owner) hash = (hash ^ static_cast<uint8_t>(dns::ascii_lower(c))) * 1099511628211ull;
   return hash ^ (hash >> 29);
-}
-
-bool same_owner(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto x = static_cast<uint8_t>(a[i]), y = static_cast<uint8_t>(b[i]);
-    if (x == y) continue;
-    if (x >= 'A' && x <= 'Z') x = static_cast<uint8_t>(x + ('a' - 'A'));
-    if (y >= 'A' && y <= 'Z') y = static_cast<uint8_t>(y + ('a' - 'A'));
-    if (x != y) return false;
-  }
-  return true;
 }
 
 uint32_t soa_serial(std::span<const uint8_t> rdata) {
@@ -62,8 +45,8 @@ SignedZone::SignedZone(dns::Name origin, std::string records)
     auto index = static_cast<uint32_t>(entries_.size());
     entries_.push_back(e);
     std::string_view owner = owner_of(index);
-    if (index == 0 || !same_owner(owner, owner_of(index - 1))) owner_starts_.push_back(index);
-    if (e.type == dns::rr_type::SOA && same_owner(owner, origin_.wire())) {
+    if (index == 0 || !dns::same_name(owner, owner_of(index - 1))) owner_starts_.push_back(index);
+    if (e.type == dns::rr_type::SOA && dns::same_name(owner, origin_.wire())) {
       if (have_soa) throw std::runtime_error(origin_.to_text() + ": more than one SOA");
       have_soa = true;
       soa_index_ = index;
@@ -87,7 +70,7 @@ SignedZone::SignedZone(dns::Name origin, std::string records)
       }
       // The signer writes a name's records together; a repeat elsewhere
       // would make the index lie, so refuse it.
-      if (same_owner(owner, owner_of(owner_starts_[held - 1])))
+      if (dns::same_name(owner, owner_of(owner_starts_[held - 1])))
         throw std::runtime_error(origin_.to_text() + ": records of " + dns::to_text(owner) + " are not together");
     }
   }
@@ -107,7 +90,7 @@ int64_t SignedZone::find_owner(std::string_view owner) const {
   for (size_t slot = owner_hash(owner) & mask;; slot = (slot + 1) & mask) {
     uint32_t held = owner_table_[slot];
     if (held == 0) return -1;
-    if (same_owner(owner, owner_of(owner_starts_[held - 1]))) return held - 1;
+    if (dns::same_name(owner, owner_of(owner_starts_[held - 1]))) return held - 1;
   }
 }
 
