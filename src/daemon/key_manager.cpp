@@ -13,8 +13,8 @@
 #include "daemon/time_text.h"
 #include "dns/name.h"
 #include "keystore/dnskey.h"
+#include "policy/key_rules.h"
 #include "policy/key_state_file.h"
-#include "policy/key_timing.h"
 
 namespace wiresign::daemon {
 namespace {
@@ -50,15 +50,6 @@ policy::KeyRing adopt_keys(const std::vector<keystore::KeyInfo>& held, const pol
 bool same_signing(const policy::KeyUse& a, const policy::KeyUse& b) {
   return a.dnskeys == b.dnskeys && a.dnskey_signers == b.dnskey_signers && a.zone_signers == b.zone_signers &&
          a.cds == b.cds && a.cds_delete == b.cds_delete;
-}
-
-// Going insecure is done with DNSSEC once no DS of any key may be at the
-// parent or in a cache.
-bool leaves_dnssec(const policy::KeyRing& ring) {
-  if (!ring.going_insecure) return false;
-  return std::none_of(ring.keys.begin(), ring.keys.end(), [](const policy::KeyState& key) {
-    return key.has(KeyRecord::ds) && key.ds.state != RecordState::hidden;
-  });
 }
 
 void refuse_if_insecure(const std::string& zone, const policy::KeyRing& ring) {
@@ -147,10 +138,8 @@ std::optional<KeyManager::SharedKey> KeyManager::shared_candidate(const std::str
       // Not one that zone is replacing, or is about to.
       bool replaced = std::any_of(keys.ring.keys.begin(), keys.ring.keys.end(),
                                   [&](const policy::KeyState& k) { return k.predecessor == key.id; });
-      uint32_t lifetime = policy::key_lifetime_s(policy, key.role);
-      if (replaced || (lifetime && key.in_service &&
-                       now >= key.in_service + int64_t(lifetime) - policy::successor_lead_time_s(policy, key.role)))
-        continue;
+      auto due = policy::successor_due(key, policy);
+      if (replaced || (due && now >= *due)) continue;
       if (best && key.created <= best_created) continue;
       best = SharedKey{key.keystore_zone.empty() ? other : key.keystore_zone, key.id, other};
       best_created = key.created;
@@ -227,9 +216,10 @@ KeyPlan KeyManager::plan(const std::string& zone, const policy::SigningPolicy& p
     zones_[zone].policy = policy.name;
   }
 
-  if (leaves_dnssec(plan.step.ring)) {
-    // RFC 6781 §4.3 (going insecure): no DS of the zone is left in any cache,
-    // so nothing validates it any more; every key goes with the DNSSEC records.
+  if (plan.step.ring.going_insecure && policy::zone_is_unsecured(plan.step.ring)) {
+    // RFC 6781 §4.3 (going insecure): no DS of the zone is left at the parent
+    // or in any cache, so nothing validates it any more; every key goes with
+    // the DNSSEC records.
     for (const auto& key : plan.step.ring.keys) {
       plan.step.events.push_back({now, key.id, key.label(), "withdrawn: the zone is served unsigned"});
       plan.step.removable.push_back(key.id);

@@ -26,6 +26,15 @@ std::vector<KeyRole> replacing_roles(const SigningPolicy& policy, KeyRole role) 
   return {role};
 }
 
+uint32_t lifetime_s(const SigningPolicy& policy, KeyRole role) {
+  switch (role) {
+    case KeyRole::ksk: return policy.ksk_lifetime_s;
+    case KeyRole::zsk: return policy.zsk_lifetime_s;
+    case KeyRole::csk: return policy.csk_lifetime_s;
+  }
+  return 0;
+}
+
 unsigned standby_wanted(const SigningPolicy& policy, KeyRole role) {
   return role == KeyRole::zsk ? policy.standby_zsk : policy.standby_ksk;
 }
@@ -33,18 +42,6 @@ unsigned standby_wanted(const SigningPolicy& policy, KeyRole role) {
 bool role_fits(const SigningPolicy& policy, KeyRole role) {
   auto needed = roles_needed(policy);
   return std::find(needed.begin(), needed.end(), role) != needed.end();
-}
-
-// When a key in service needs a successor because its lifetime runs out. A
-// key not yet fully introduced (a KSK whose DS the parent has not published)
-// gets none: its successor would only queue up behind it.
-std::optional<UnixTime> successor_due(const KeyState& key, const SigningPolicy& policy) {
-  uint32_t lifetime = key_lifetime_s(policy, key.role);
-  if (lifetime == 0 || key.in_service == 0 || key.standby) return std::nullopt;
-  for (KeyRecord record : kKeyRecords)
-    if (key.has(record) && key.record(record).state != RecordState::omnipresent) return std::nullopt;
-  uint32_t lead = successor_lead_time_s(policy, key.role);
-  return key.in_service + std::max<int64_t>(int64_t(lifetime) - lead, 0);
 }
 
 // Why a key that is to be used should be replaced; "" when it should not.
@@ -254,6 +251,15 @@ void add_if(std::vector<std::string>& out, const KeyState& key, KeyRecord record
 }
 
 }  // namespace
+
+std::optional<UnixTime> successor_due(const KeyState& key, const SigningPolicy& policy) {
+  uint32_t lifetime = lifetime_s(policy, key.role);
+  if (lifetime == 0 || key.in_service == 0 || key.standby) return std::nullopt;
+  for (KeyRecord record : kKeyRecords)
+    if (key.has(record) && key.record(record).state != RecordState::omnipresent) return std::nullopt;
+  uint32_t lead = successor_lead_time_s(policy, key.role);
+  return key.in_service + std::max<int64_t>(int64_t(lifetime) - lead, 0);
+}
 
 KeyUse key_use(const KeyRing& ring, const SigningPolicy& policy) {
   KeyUse use;

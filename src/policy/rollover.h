@@ -39,6 +39,12 @@ struct KeyUse {
 };
 KeyUse key_use(const KeyRing& ring, const SigningPolicy& policy);
 
+// When a key in service needs a successor because its lifetime runs out (its
+// successor's lead time before the end); nullopt for an unlimited lifetime,
+// a standby key, or one not yet fully introduced (a KSK whose DS the parent
+// has not published: its successor would only queue up behind it).
+std::optional<UnixTime> successor_due(const KeyState& key, const SigningPolicy& policy);
+
 // One change made (or due), for logs and the timeline.
 struct KeyEvent {
   UnixTime when = 0;

@@ -41,15 +41,6 @@ SigningPolicy policy_from_config(const conf::PolicyConfig& config) {
   return policy;
 }
 
-uint32_t key_lifetime_s(const SigningPolicy& policy, keystore::KeyRole role) {
-  switch (role) {
-    case keystore::KeyRole::ksk: return policy.ksk_lifetime_s;
-    case keystore::KeyRole::zsk: return policy.zsk_lifetime_s;
-    case keystore::KeyRole::csk: return policy.csk_lifetime_s;
-  }
-  return 0;
-}
-
 SignatureWindow signature_window(const SigningPolicy& policy, uint32_t now, uint32_t spread) {
   SignatureWindow window;
   window.inception = now - policy.inception_offset_s;

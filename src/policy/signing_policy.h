@@ -8,7 +8,6 @@
 
 #include "conf/config.h"
 #include "dns/algorithm.h"
-#include "keystore/keystore.h"
 
 namespace wiresign::policy {
 
@@ -62,9 +61,6 @@ struct SigningPolicy {
 };
 
 SigningPolicy policy_from_config(const conf::PolicyConfig& config);
-
-// The policy's lifetime for keys of `role`; 0: unlimited.
-uint32_t key_lifetime_s(const SigningPolicy& policy, keystore::KeyRole role);
 
 // RRSIG validity window for a signature made at `now` (RFC 4034 §3.1.5):
 // inception is set back by the inception offset to absorb clock skew;
