@@ -50,6 +50,22 @@ bounded() { timeout --kill-after=10 "$TOOL_TIMEOUT" "$@"; }
 # wiresign ARGS...: the signer under test, bounded like every other tool.
 wiresign() { bounded "$WIRESIGN" "$@"; }
 
+# start_daemon: wiresignd (WIRESIGND, else beside WIRESIGN) with
+# $TMP/wiresign.yaml in the background, its log appended to $TMP/daemon.log,
+# its pid in $daemon. stop_daemon [-SIGNAL]: sends SIGNAL (default -TERM)
+# and waits for it. Set trap 'stop_daemon; _cleanup' EXIT where it is used.
+daemon=""
+start_daemon() {
+  "${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}" -c "$TMP/wiresign.yaml" >> "$TMP/daemon.log" 2>&1 &
+  daemon=$!
+}
+stop_daemon() {
+  [[ -z $daemon ]] && return 0
+  kill "${1:--TERM}" "$daemon" 2>/dev/null || true
+  wait "$daemon" 2>/dev/null || true
+  daemon=""
+}
+
 # zone_origin FILE DEFAULT: the origin named by a "; origin: NAME" comment in
 # the first lines of a test zone, else DEFAULT.
 zone_origin() {

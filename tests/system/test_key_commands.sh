@@ -57,12 +57,6 @@ zones:
     allow-transfer: ["127.0.0.1"]
     parent-servers: ["127.0.0.1:$parent_port"]
 EOF
-daemon=""
-start_daemon() {
-  "$WIRESIGND" -c "$TMP/wiresign.yaml" >> "$TMP/daemon.log" 2>&1 &
-  daemon=$!
-}
-stop_daemon() { [[ -z $daemon ]] || { kill "${1:--TERM}" "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; daemon=""; }; }
 trap 'stop_daemon; _cleanup' EXIT
 ws() { wiresign "$@" --socket "$TMP/control.sock"; }
 

@@ -282,6 +282,8 @@ dnskey_tags() {
     want { sig = sig (sig ? "," : "") $3; want = 0 }
     END { print (ksk ? ksk : "-"), (zsk ? zsk : "-"), (sig ? sig : "-") }'
 }
+# sleep_until SECOND: sleep until that Unix second begins (at once if it has).
+sleep_until() { sleep "$(awk -v t="$(date +%s.%N)" -v n="$1" 'BEGIN { d = n - t; print (d > 0 ? d : 0) }')"; }
 # in_list TAG LIST: TAG is one of the comma-separated LIST.
 in_list() { [[ ,$2, == *,$1,* ]]; }
 # others LIST EXCLUDED: the tags of LIST that are not EXCLUDED, comma-separated.
@@ -369,7 +371,7 @@ while :; do
     show_logs
     break
   fi
-  sleep "$(awk -v t="$(date +%s.%N)" -v n=$((tick + 1)) 'BEGIN { d = n - t; print (d > 0 ? d : 0) }')"
+  sleep_until $((tick + 1))
 done
 echo "observed $(wc -l < "$TMP/observations.log") seconds, $bad_answers failed answers, $(($(date +%s) - started)) s after start"
 
@@ -480,7 +482,7 @@ while :; do
     show_logs
     break
   fi
-  sleep "$(awk -v t="$(date +%s.%N)" -v n=$((tick + 1)) 'BEGIN { d = n - t; print (d > 0 ? d : 0) }')"
+  sleep_until $((tick + 1))
 done
 for name in "CDS delete form published" "DS gone from the parent" "the secondary serves the child unsigned" \
             "Unbound answers insecure (no AD)"; do

@@ -50,12 +50,6 @@ zones:
   - {name: own.test., policy: alone, file: $TMP/own.test.zone, allow-transfer: ["127.0.0.1"],
      parent-servers: ["127.0.0.1:$parent_port"]}
 EOF
-daemon=""
-start_daemon() {
-  "$WIRESIGND" -c "$TMP/wiresign.yaml" >> "$TMP/daemon.log" 2>&1 &
-  daemon=$!
-}
-stop_daemon() { [[ -z $daemon ]] || { kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; daemon=""; }; }
 trap 'stop_daemon; _cleanup' EXIT
 ws() { wiresign "$@" --socket "$TMP/control.sock"; }
 
