@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Key sharing between zones (policy share-keys: true), judged from the wire:
+# Key sharing between zones (policy share-keys: true), keys in a SoftHSM
+# token, judged from the wire and the token:
 #  - two zones under one sharing policy publish the same DNSKEY RRset (one
-#    KSK and one ZSK made in all), and each zone's AXFR validates with
+#    KSK and one ZSK in the token for both), and each zone's AXFR validates with
 #    dnssec-verify and ldns-verify-zone; their DS records name the same key
 #    tag with different digests (the owner name is in the digest)
 #  - a zone under another policy gets keys of its own
 #  - `key rollover --ksk --compromised` asked for one zone rolls the key in
 #    both: each publishes the same new KSK, and the answer says so
 #  - after a restart both zones still sign with the shared keys
-# Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, VERBOSE, KEEP_TMP.
+# Env: WIRESIGN (wiresignd is looked up beside it), WIRESIGN_SOURCE_DIR, SOFTHSM_MODULE, VERBOSE, KEEP_TMP.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WIRESIGND=${WIRESIGND:-$(dirname "$WIRESIGN")/wiresignd}
-for tool in dig dnssec-verify ldns-verify-zone; do
+for tool in dig dnssec-verify ldns-verify-zone softhsm2-util pkcs11-tool; do
   command -v "$tool" > /dev/null || { echo "SKIP: $tool is not installed" >&2; exit 77; }
 done
+softhsm_token "$TMP/hsm"
+# private_keys: how many private key objects the token holds.
+private_keys() {
+  bounded pkcs11-tool --module "$SOFTHSM_MODULE" --token-label wiresign --login --pin 1234 --list-objects \
+    --type privkey 2>/dev/null | grep -c "^Private Key Object" || true
+}
 signer_port=$(random_port)
 parent_port=$(random_port)  # nothing listens there: the DS stays awaited, nothing is looked up outside
 zones=(a.test. b.test. own.test.)
@@ -28,10 +35,10 @@ server:
   state-dir: $TMP/state
   control: $TMP/control.sock
 keystores:
-  - {name: local, backend: files, directory: $TMP/keys}
+  - {name: hsm, backend: pkcs11, module: $SOFTHSM_MODULE, token-label: wiresign, pin-file: $TMP/hsm/hsm.pin}
 policies:
   - name: shared
-    keystore: local
+    keystore: hsm
     share-keys: true
     dnskey-ttl: 3s
     zone-max-ttl: 3s
@@ -41,7 +48,7 @@ policies:
     parent-ds-ttl: 3s
     parent-propagation-delay: 1s
   - name: alone
-    keystore: local
+    keystore: hsm
 zones:
   - {name: a.test., policy: shared, file: $TMP/a.test.zone, allow-transfer: ["127.0.0.1"],
      parent-servers: ["127.0.0.1:$parent_port"]}
@@ -80,8 +87,8 @@ check "the DNSKEY RDATA is the same in both zones" \
        "$(awk '$4 == "DNSKEY" {print $5, $6, $7, $8}' "$TMP/b.test.axfr" | sort)"
 check "own.test. (another policy) has keys of its own ($own_keys)" \
   bash -c "[[ -n '$own_keys' && ' $a_keys ' != *' ${own_keys%% *} '* ]]"
-check "two keys were made for the sharing policy, two for the other" \
-  test "$(find "$TMP/keys" -name '*.private' | wc -l)" -eq 4
+keys_in_token=$(private_keys)
+check "the token holds two keys for the sharing policy and two for the other ($keys_in_token)" test "$keys_in_token" -eq 4
 check "the log says b.test. took a.test.'s keys (or the other way round)" grep -q "(share-keys; first key)" "$TMP/daemon.log"
 for zone in a.test. b.test.; do
   check "$zone validates (dnssec-verify, ldns-verify-zone)" validates $zone
@@ -112,7 +119,8 @@ done
 check "b.test. publishes the same new KSK $new_ksk" b_has_new_ksk
 check "b.test.'s KSKs are a.test.'s" test "$(dnskey_tags "$TMP/a.test.axfr" 257 | sort | paste -sd' ')" = \
                                         "$(dnskey_tags "$TMP/b.test.axfr" 257 | sort | paste -sd' ')"
-check "the new KSK was made once for both zones" test "$(find "$TMP/keys" -name '*.private' | wc -l)" -eq 5
+keys_in_token=$(private_keys)
+check "the new KSK was made once for both zones ($keys_in_token keys in the token)" test "$keys_in_token" -eq 5
 for zone in a.test. b.test.; do
   check "$zone validates during the roll" validates $zone
 done
