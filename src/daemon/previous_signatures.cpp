@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "dns/base_encoding.h"
 #include "dns/rr_type.h"
 
 namespace wiresign::daemon {
@@ -22,6 +23,41 @@ void PreviousSignatures::signatures_over(const signer::RRsetToSign& rrset,
   if (count != rrset.rdatas.size()) return;
   for (const auto& rr : before)
     if (rr.type == dns::rr_type::RRSIG) out.push_back(rr.rdata);
+}
+
+void ServedVersionView::records_at(std::string_view owner, std::vector<dns::RecordView>& out) const {
+  auto range = zone_.owner_range(owner);
+  if (!range) return;
+  for (uint32_t i = range->first; i < range->second; ++i) out.push_back(zone_.record(i));
+}
+
+namespace {
+
+std::string hash_label(const std::optional<signer::Nsec3Hash>& hash) {
+  std::string label;
+  if (hash) dns::append_base32hex(label, *hash);
+  return label;
+}
+
+// The hash an NSEC3 owner's first label spells (RFC 5155 §3: base32hex).
+std::optional<signer::Nsec3Hash> hash_of(std::optional<std::string_view> owner) {
+  if (!owner || owner->empty()) return std::nullopt;
+  auto octets = dns::from_base32hex(owner->substr(1, static_cast<uint8_t>((*owner)[0])));
+  signer::Nsec3Hash hash{};
+  if (!octets || octets->size() != hash.size())
+    throw std::runtime_error("the version in service has an NSEC3 owner that is not a hash: " + dns::to_text(*owner));
+  std::copy(octets->begin(), octets->end(), hash.begin());
+  return hash;
+}
+
+}  // namespace
+
+std::optional<signer::Nsec3Hash> ServedVersionView::nsec3_after(const std::optional<signer::Nsec3Hash>& hash) const {
+  return hash_of(zone_.hashed_owner_after(hash_label(hash)));
+}
+
+std::optional<signer::Nsec3Hash> ServedVersionView::nsec3_before(const std::optional<signer::Nsec3Hash>& hash) const {
+  return hash_of(zone_.hashed_owner_before(hash_label(hash)));
 }
 
 std::optional<std::vector<uint8_t>> nsec3_salt_of(const xfr::SignedZone& zone) {

@@ -1,8 +1,10 @@
 // The published signed version as a source of reusable RRSIGs: what makes
-// re-signing incremental (only changed or due RRsets get new signatures).
+// re-signing incremental (only changed or due RRsets get new signatures);
+// and as what a change is signed against (signer::sign_change).
 #pragma once
 #include <memory>
 
+#include "signer/incremental_sign.h"
 #include "signer/zone_sign.h"
 #include "xfr/signed_zone.h"
 
@@ -15,6 +17,19 @@ class PreviousSignatures : public signer::SignatureSource {
 
  private:
   std::shared_ptr<const xfr::SignedZone> zone_;
+};
+
+// The version in service as signer::sign_change reads it.
+class ServedVersionView : public signer::SignedVersionView {
+ public:
+  explicit ServedVersionView(const xfr::SignedZone& zone) : zone_(zone) {}
+  void records_at(std::string_view owner, std::vector<dns::RecordView>& out) const override;
+  bool has_names_below(std::string_view owner) const override { return zone_.has_names_below(owner); }
+  std::optional<signer::Nsec3Hash> nsec3_after(const std::optional<signer::Nsec3Hash>& hash) const override;
+  std::optional<signer::Nsec3Hash> nsec3_before(const std::optional<signer::Nsec3Hash>& hash) const override;
+
+ private:
+  const xfr::SignedZone& zone_;
 };
 
 // The NSEC3 salt of a signed version (from its NSEC3PARAM), so that a

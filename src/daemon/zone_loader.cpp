@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "daemon/keystore_metrics.h"
+#include "daemon/phase_clock.h"
 #include "daemon/key_continuity.h"
 #include "daemon/previous_signatures.h"
 #include "daemon/time_text.h"
@@ -33,25 +34,6 @@ std::string span_text(long seconds) {
   if (seconds >= 3600) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
   return std::to_string(seconds) + "s";
 }
-
-// Where the time of one signing went, for the log: "read 1.200 s, sign 3.400 s, ...".
-class PhaseClock {
- public:
-  void lap(const char* phase) {
-    auto now = std::chrono::steady_clock::now();
-    char text[48];
-    std::snprintf(text, sizeof text, "%s%s %.3f s", laps_.empty() ? "" : ", ", phase,
-                  std::chrono::duration<double>(now - last_).count());
-    laps_ += text;
-    last_ = now;
-  }
-  double total() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-  const std::string& laps() const { return laps_; }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
-  std::string laps_;
-};
 
 std::optional<uint32_t> input_serial(const signer::Zone& zone) {
   for (const auto& r : zone.records()) {
@@ -405,6 +387,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     // come within refresh of expiring before it is done.
     if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
     const bool signatures_due = now >= state.signatures_due_at;
+    const bool nothing_due = !state.resign_at || now < state.resign_at;
     // The long part, without mutex_: other zones sign, and status is read,
     // meanwhile. Keys too are looked up (and made) without it: a keystore
     // reads and writes files or talks to an HSM.
@@ -430,40 +413,63 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     // serial, but it stands for the same input as before.
     std::optional<uint32_t> serial_in =
         reason == Reason::resign ? std::optional(state.version->input_serial) : input_serial(unsigned_zone);
-    signer::prepare_zone(unsigned_zone, keys, options, source, warn);
-    SignedVersion version;
-    version.input_serial = serial_in.value_or(0);
-    version.input_names = unsigned_zone.name_count();
-    version.input_digest = input_digest(unsigned_zone, version.input_serial, options.policy);
-    clock.lap("prepare");
 
-    if (reason == Reason::input && state.version && state.version->input_digest == version.input_digest &&
-        (!state.resign_at || now < state.resign_at)) {
+    // A new input while nothing else is due: only what changed is signed.
+    std::optional<IncrementalVersion> incremental;
+    // (Nothing due: a key event or an operator's re-sign takes the whole zone.)
+    if (reason == Reason::input && previous && nothing_due && !keys.serve_unsigned)
+      incremental = sign_incrementally(zone, *state.version, unsigned_zone, serial_in.value_or(0), keys, options, source);
+    if (incremental && incremental->unchanged) {
       log_(zone.name + ": input from " + source + " is unchanged; still serving serial " +
            std::to_string(previous->serial()));
       keystore_metrics_.record_success(policy_config.keystore);
       return true;
     }
-    if (reason == Reason::input) {
+    SignedVersion version;
+    signer::SignStats stats;
+    std::shared_ptr<const xfr::Journal> journal;
+    std::shared_ptr<const xfr::ZoneDiff> diff;
+    if (incremental) {
+      clock.lap("change (" + incremental->laps + ")");
+      version = std::move(incremental->version);
+      stats = incremental->stats;
+      diff = std::move(incremental->diff);
       if (std::optional<std::string> why = reason_to_hold(zone, state, version)) {
         hold(zone, unsigned_zone, version.input_serial, source, *why);
         return false;
       }
+    } else {
+      signer::prepare_zone(unsigned_zone, keys, options, source, warn);
+      version.input_serial = serial_in.value_or(0);
+      version.input_names = unsigned_zone.name_count();
+      version.input_digest = input_digest(unsigned_zone, version.input_serial, options.policy);
+      clock.lap("prepare");
+
+      if (reason == Reason::input && state.version && state.version->input_digest == version.input_digest &&
+          (!state.resign_at || now < state.resign_at)) {
+        log_(zone.name + ": input from " + source + " is unchanged; still serving serial " +
+             std::to_string(previous->serial()));
+        keystore_metrics_.record_success(policy_config.keystore);
+        return true;
+      }
+      if (reason == Reason::input) {
+        if (std::optional<std::string> why = reason_to_hold(zone, state, version)) {
+          hold(zone, unsigned_zone, version.input_serial, source, *why);
+          return false;
+        }
+      }
+
+      // Sized from the version in service: a string grown by doubling would
+      // hold its old and new buffers at once, up to three times the zone.
+      std::string wire;
+      if (previous) wire.reserve(previous->wire().size() + previous->wire().size() / 16);
+      stats = signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
+      { signer::Zone done = std::move(unsigned_zone); }  // freed before the index, diff and check need memory
+      clock.lap("sign");
+      version.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
+      clock.lap("index");
     }
 
-    // Sized from the version in service: a string grown by doubling would
-    // hold its old and new buffers at once, up to three times the zone.
-    std::string wire;
-    if (previous) wire.reserve(previous->wire().size() + previous->wire().size() / 16);
-    signer::SignStats stats =
-        signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
-    { signer::Zone done = std::move(unsigned_zone); }  // freed before the index, diff and check need memory
-    clock.lap("sign");
-    version.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
-    clock.lap("index");
-
-    std::shared_ptr<const xfr::Journal> journal;
-    std::shared_ptr<const xfr::ZoneDiff> diff;
     size_t changed = version.zone->record_count();
     if (previous && previous->serial() == version.zone->serial()) {
       // Only with serial keep: new content under the old serial. Diffs that
@@ -472,7 +478,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
            std::to_string(previous->serial()) + " (serial keep): secondaries that have it will not transfer them; " +
            "set resign-bump: true in the policy to allow serial+1");
     } else if (previous) {
-      diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_zones(*previous, *version.zone));
+      if (!diff) diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_zones(*previous, *version.zone));
       changed = diff->removed_count + diff->added_count;
       xfr::JournalLimits limits{zone.journal_max_entries, zone.journal_max_bytes};
       journal = std::make_shared<const xfr::Journal>((state.journal ? *state.journal : xfr::Journal()).with(diff, limits));

@@ -24,6 +24,7 @@
 #include "policy/signing_policy.h"
 #include "signer/zone.h"
 #include "signer/zone_sign.h"
+#include "xfr/journal.h"
 #include "xfr/message.h"
 #include "xfr/server.h"
 
@@ -150,6 +151,20 @@ class ZoneLoader {
   // service, and `read_unsigned` is not called) and publishes it.
   bool sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
                         const std::string& source, Reason reason);
+  // A new input signed as a change to `served` (zone_loader_incremental.cpp).
+  struct IncrementalVersion {
+    bool unchanged = false;  // the input is the one in service: nothing to publish
+    SignedVersion version;
+    signer::SignStats stats;
+    std::shared_ptr<const xfr::ZoneDiff> diff;
+    std::string laps;  // where its time went
+  };
+  // nullopt (the reason logged) when the input needs whole-zone signing.
+  // `input` is finalized on the way.
+  std::optional<IncrementalVersion> sign_incrementally(const conf::ZoneConfig& zone, const SignedVersion& served,
+                                                       signer::Zone& input, uint32_t input_serial,
+                                                       const signer::ZoneKeys& keys, const signer::SignOptions& options,
+                                                       const std::string& source);
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
                std::shared_ptr<const xfr::Journal> journal);
   void announce(const conf::ZoneConfig& zone, uint32_t serial);

@@ -70,51 +70,64 @@ std::vector<std::string_view> split_records(std::string_view records) {
   return out;
 }
 
+namespace {
+
+void append_soa(std::string& out, const SignedZone& zone) {
+  std::vector<uint8_t> wire;
+  dns::append_record_wire(wire, zone.soa());
+  out.append(reinterpret_cast<const char*>(wire.data()), wire.size());
+}
+
+// A diff led by both versions' SOAs (RFC 1995 §4), nothing else in it yet.
+ZoneDiff soa_diff(const SignedZone& before, const SignedZone& after) {
+  ZoneDiff diff;
+  diff.from_serial = before.serial();
+  diff.to_serial = after.serial();
+  append_soa(diff.removed, before);
+  append_soa(diff.added, after);
+  diff.removed_count = diff.added_count = 1;
+  return diff;
+}
+
+std::vector<std::string_view> records_of(const SignedZone& zone, std::optional<std::pair<uint32_t, uint32_t>> range) {
+  std::vector<std::string_view> out;
+  if (!range) return out;
+  for (uint32_t i = range->first; i < range->second; ++i)
+    if (!zone.is_soa(i)) out.push_back(zone.record_wire(i));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Records of sorted `a` not in sorted `b`, appended to `out`.
+void add_missing(const std::vector<std::string_view>& a, const std::vector<std::string_view>& b, std::string& out,
+                 size_t& count) {
+  std::vector<std::string_view> only;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
+  for (auto record : only) out += record;
+  count += only.size();
+}
+
+std::string_view span_of(const SignedZone& zone, uint32_t first, uint32_t last) {
+  std::string_view start = zone.record_wire(first), end = zone.record_wire(last - 1);
+  return std::string_view(start.data(), static_cast<size_t>(end.data() + end.size() - start.data()));
+}
+
+}  // namespace
+
 // Owner by owner: most owners' records are byte-identical between versions
 // and are passed over with one comparison; only changed owners are compared
 // record by record.
 ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after) {
-  ZoneDiff diff;
-  diff.from_serial = before.serial();
-  diff.to_serial = after.serial();
-  auto append_soa = [](std::string& out, const SignedZone& zone) {
-    std::vector<uint8_t> wire;
-    dns::append_record_wire(wire, zone.soa());
-    out.append(reinterpret_cast<const char*>(wire.data()), wire.size());
-  };
-  append_soa(diff.removed, before);
-  append_soa(diff.added, after);
-  diff.removed_count = diff.added_count = 1;
-
-  auto records_of = [](const SignedZone& zone, uint32_t first, uint32_t last) {
-    std::vector<std::string_view> out;
-    for (uint32_t i = first; i < last; ++i)
-      if (!zone.is_soa(i)) out.push_back(zone.record_wire(i));
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  // Records of a in sorted `a` but not in sorted `b`, appended to `out`.
-  auto missing = [](const std::vector<std::string_view>& a, const std::vector<std::string_view>& b, std::string& out,
-                    size_t& count) {
-    std::vector<std::string_view> only;
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
-    for (auto record : only) out += record;
-    count += only.size();
-  };
-  auto span_of = [](const SignedZone& zone, uint32_t first, uint32_t last) {
-    std::string_view start = zone.record_wire(first), end = zone.record_wire(last - 1);
-    return std::string_view(start.data(), static_cast<size_t>(end.data() + end.size() - start.data()));
-  };
-
+  ZoneDiff diff = soa_diff(before, after);
   std::vector<bool> seen(before.record_count(), false);
   after.for_each_owner([&](std::string_view owner, uint32_t first, uint32_t last) {
     auto old = before.owner_range(owner);
     if (old) seen[old->first] = true;
     if (old && span_of(before, old->first, old->second) == span_of(after, first, last)) return;
-    std::vector<std::string_view> now = records_of(after, first, last);
-    std::vector<std::string_view> then = old ? records_of(before, old->first, old->second) : std::vector<std::string_view>{};
-    missing(now, then, diff.added, diff.added_count);
-    missing(then, now, diff.removed, diff.removed_count);
+    std::vector<std::string_view> now = records_of(after, std::pair{first, last});
+    std::vector<std::string_view> then = records_of(before, old);
+    add_missing(now, then, diff.added, diff.added_count);
+    add_missing(then, now, diff.removed, diff.removed_count);
   });
   before.for_each_owner([&](std::string_view, uint32_t first, uint32_t last) {
     if (seen[first]) return;
@@ -123,6 +136,17 @@ ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after) {
       ++diff.removed_count;
     }
   });
+  return diff;
+}
+
+ZoneDiff diff_owners(const SignedZone& before, const SignedZone& after, const std::vector<std::string_view>& owners) {
+  ZoneDiff diff = soa_diff(before, after);
+  for (std::string_view owner : owners) {
+    std::vector<std::string_view> now = records_of(after, after.owner_range(owner));
+    std::vector<std::string_view> then = records_of(before, before.owner_range(owner));
+    add_missing(now, then, diff.added, diff.added_count);
+    add_missing(then, now, diff.removed, diff.removed_count);
+  }
   return diff;
 }
 

@@ -33,6 +33,9 @@ std::vector<std::string_view> split_records(std::string_view records);
 // The records of `before` missing from `after` and the other way round (owner
 // names compared as the signer writes them: lower case).
 ZoneDiff diff_zones(const SignedZone& before, const SignedZone& after);
+// The same over `owners` only, each listed once (a change signed
+// incrementally: nothing else differs).
+ZoneDiff diff_owners(const SignedZone& before, const SignedZone& after, const std::vector<std::string_view>& owners);
 
 struct JournalLimits {
   size_t max_entries = 100;

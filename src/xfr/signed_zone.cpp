@@ -1,6 +1,7 @@
 // Indexing a signed zone's wire-form records for the outbound side.
 #include "xfr/signed_zone.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "dns/rr_type.h"
@@ -54,6 +55,8 @@ SignedZone::SignedZone(dns::Name origin, std::string records)
   }
   if (!have_soa) throw std::runtime_error(origin_.to_text() + ": signed zone has no SOA");
   const size_t owners = owner_starts_.size();
+  hashed_start_ = owners;
+  while (hashed_start_ > 0 && entries_[owner_starts_[hashed_start_ - 1]].type == dns::rr_type::NSEC3) --hashed_start_;
   owner_starts_.push_back(static_cast<uint32_t>(entries_.size()));
   owner_starts_.shrink_to_fit();
   entries_.shrink_to_fit();
@@ -98,6 +101,94 @@ std::optional<std::pair<uint32_t, uint32_t>> SignedZone::owner_range(std::string
   int64_t k = find_owner(owner);
   if (k < 0) return std::nullopt;
   return std::pair{owner_starts_[static_cast<size_t>(k)], owner_starts_[static_cast<size_t>(k) + 1]};
+}
+
+// The hash label of an NSEC3 owner: its first label's text.
+static std::string_view first_label(std::string_view owner) {
+  return owner.empty() ? owner : owner.substr(1, static_cast<uint8_t>(owner[0]));
+}
+
+size_t SignedZone::lower_bound(std::string_view owner, bool hashed) const {
+  size_t low = hashed ? hashed_start_ : 0, high = hashed ? owner_count() : hashed_start_;
+  while (low < high) {
+    size_t middle = low + (high - low) / 2;
+    bool before = hashed ? first_label(owner_at(middle)) < first_label(owner)
+                         : dns::canonical_compare(owner_at(middle), owner) < 0;
+    if (before) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+size_t SignedZone::count_of(uint16_t type) const {
+  return static_cast<size_t>(std::count_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.type == type; }));
+}
+
+bool SignedZone::has_names_below(std::string_view owner) const {
+  size_t k = lower_bound(owner, false);
+  if (k < hashed_start_ && dns::same_name(owner_at(k), owner)) ++k;
+  return k < hashed_start_ && dns::is_at_or_below(owner_at(k), owner);
+}
+
+std::optional<std::string_view> SignedZone::hashed_owner_after(std::string_view label) const {
+  size_t k = hashed_start_;
+  if (!label.empty()) {
+    size_t low = hashed_start_, high = owner_count();
+    while (low < high) {
+      size_t middle = low + (high - low) / 2;
+      if (first_label(owner_at(middle)) <= label) low = middle + 1;
+      else high = middle;
+    }
+    k = low;
+  }
+  if (k >= owner_count()) return std::nullopt;
+  return owner_at(k);
+}
+
+std::optional<std::string_view> SignedZone::hashed_owner_before(std::string_view label) const {
+  size_t k = owner_count();
+  if (!label.empty()) {
+    size_t low = hashed_start_, high = owner_count();
+    while (low < high) {
+      size_t middle = low + (high - low) / 2;
+      if (first_label(owner_at(middle)) < label) low = middle + 1;
+      else high = middle;
+    }
+    k = low;
+  }
+  if (k <= hashed_start_) return std::nullopt;
+  return owner_at(k - 1);
+}
+
+SignedZone SignedZone::with_owners(const std::vector<OwnerRecords>& owners) const {
+  // Each replacement as (ordinal, whether it replaces that owner's records
+  // or goes in before them); copied runs of untouched owners lie between.
+  struct Edit {
+    size_t ordinal;
+    bool replaces;
+    std::string_view records;
+  };
+  std::vector<Edit> edits;
+  edits.reserve(owners.size());
+  size_t added_bytes = 0;
+  for (const auto& o : owners) {
+    size_t k = lower_bound(o.owner, o.hashed);
+    bool replaces = k < (o.hashed ? owner_count() : hashed_start_) && dns::same_name(owner_at(k), o.owner);
+    if (!edits.empty() && (k < edits.back().ordinal || (k == edits.back().ordinal && edits.back().replaces)))
+      throw std::runtime_error(origin_.to_text() + ": changed owners out of zone order at " + dns::to_text(o.owner));
+    edits.push_back({k, replaces, o.records});
+    added_bytes += o.records.size();
+  }
+  std::string bytes;
+  bytes.reserve(bytes_.size() + added_bytes);
+  size_t copied = 0;  // ordinal up to which bytes_ went over
+  for (const auto& e : edits) {
+    bytes.append(bytes_, owner_offset(copied), owner_offset(e.ordinal) - owner_offset(copied));
+    bytes.append(e.records);
+    copied = e.replaces ? e.ordinal + 1 : e.ordinal;
+  }
+  bytes.append(bytes_, owner_offset(copied), bytes_.size() - owner_offset(copied));
+  return SignedZone(origin_, std::move(bytes));
 }
 
 std::vector<dns::RecordView> SignedZone::lookup(std::string_view owner, uint16_t type, bool with_rrsigs) const {

@@ -1,0 +1,106 @@
+// A new input signed as a change to the version in service (DESIGN.md, data
+// model): compared with it, only what changed is signed, the new version is
+// the old one with those owners replaced, and the journal entry is their
+// difference. Whole-zone signing remains for what a change cannot express.
+#include <openssl/evp.h>
+
+#include <memory>
+
+#include "daemon/input_change.h"
+#include "daemon/phase_clock.h"
+#include "daemon/previous_signatures.h"
+#include "daemon/zone_loader.h"
+#include "dns/rr_type.h"
+
+namespace wiresign::daemon {
+namespace {
+
+// Changes to more names than this are signed whole: comparing and
+// replacing owner by owner stops paying off.
+constexpr double kMaxChangedShare = 0.02;
+constexpr size_t kMinChangedNames = 1000;
+
+// SHA-256 over the version before's digest and what changed: stands for the
+// new input in the "input unchanged" test without a pass over the zone.
+std::string chained_digest(const std::string& before, uint32_t serial, const signer::SignedChange& change) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+  EVP_DigestUpdate(context.get(), before.data(), before.size());
+  EVP_DigestUpdate(context.get(), &serial, sizeof serial);
+  for (const auto& block : change.blocks) {
+    EVP_DigestUpdate(context.get(), block.owner.data(), block.owner.size());
+    EVP_DigestUpdate(context.get(), block.records.data(), block.records.size());
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  EVP_DigestFinal_ex(context.get(), digest, &length);
+  return std::string(reinterpret_cast<char*>(digest), length);
+}
+
+// The SOA RDATA with its serial left out, to tell a new SOA from the one in service.
+std::vector<uint8_t> without_serial(std::span<const uint8_t> rdata) {
+  std::vector<uint8_t> out(rdata.begin(), rdata.end());
+  size_t pos = dns::soa_serial_offset(rdata);
+  if (pos + 4 <= out.size()) out.erase(out.begin() + static_cast<long>(pos), out.begin() + static_cast<long>(pos) + 4);
+  return out;
+}
+
+}  // namespace
+
+std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
+    const conf::ZoneConfig& zone, const SignedVersion& served, signer::Zone& input, uint32_t input_serial,
+    const signer::ZoneKeys& keys, const signer::SignOptions& options, const std::string& source) {
+  const xfr::SignedZone& previous = *served.zone;
+  auto skip = [&](const std::string& why) -> std::optional<IncrementalVersion> {
+    log_(zone.name + ": signing the whole zone: " + why);
+    return std::nullopt;
+  };
+  PhaseClock laps;
+  input.finalize();
+  laps.lap("sort");
+  size_t limit = std::max(kMinChangedNames, static_cast<size_t>(static_cast<double>(served.input_names) * kMaxChangedShare));
+  std::optional<signer::UnsignedChange> change = input_change(input, previous, limit);
+  if (!change) return skip("more than " + std::to_string(limit) + " names changed");
+  laps.lap("compare");
+
+  std::string why_not;
+  auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
+  std::optional<signer::SignedChange> signed_change =
+      signer::sign_change(ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not);
+  if (!signed_change) return skip(why_not);
+  if (signed_change->stats.serial == previous.serial())
+    return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");
+  laps.lap("sign");
+  IncrementalVersion result;
+  // Unchanged only now that the keys are known to be the same as well.
+  if (change->removed.empty() && change->added.empty() && input_serial == served.input_serial &&
+      change->soa.ttl == previous.soa().ttl && without_serial(change->soa.rdata) == without_serial(previous.soa().rdata)) {
+    result.unchanged = true;
+    return result;
+  }
+
+  std::vector<xfr::OwnerRecords> owners;
+  std::vector<std::string_view> names;
+  owners.reserve(signed_change->blocks.size());
+  // The signer writes the apex first, then names in canonical order, then NSEC3 owners in hash order.
+  for (const auto& block : signed_change->blocks) {
+    owners.push_back({block.owner, block.hashed, block.records});
+    names.push_back(block.owner);
+  }
+  auto next = std::make_shared<xfr::SignedZone>(previous.with_owners(owners));
+  laps.lap("new version");
+  result.diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_owners(previous, *next, names));
+  laps.lap("diff");
+  result.laps = laps.laps();
+  result.version.zone = std::move(next);
+  result.version.input_serial = input_serial;
+  result.version.input_names = served.input_names + signed_change->names_added - signed_change->names_removed;
+  result.version.input_digest = chained_digest(served.input_digest, input_serial, *signed_change);
+  result.stats = signed_change->stats;
+  // Every RRSIG not made for the change was kept, not only those it looked at.
+  result.stats.rrsigs = result.version.zone->count_of(dns::rr_type::RRSIG);
+  result.stats.rrsigs_reused = result.stats.rrsigs - (signed_change->stats.rrsigs - signed_change->stats.rrsigs_reused);
+  return result;
+}
+
+}  // namespace wiresign::daemon

@@ -1,0 +1,249 @@
+// Signing a change against the version in service (signer::sign_change over
+// the daemon's ServedVersionView, input_change, SignedZone::with_owners)
+// must give the same zone as signing the new input whole: random changes
+// are made both ways and compared record by record (new signatures only by
+// what they sign, since ECDSA signatures differ each time), and the result
+// passes the independent self-check.
+#include "signer/incremental_sign.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "daemon/input_change.h"
+#include "daemon/previous_signatures.h"
+#include "dns/rr_type.h"
+#include "keystore/open_keystore.h"
+#include "signer/self_check.h"
+#include "xfr/journal.h"
+#include "xfr/signed_zone.h"
+
+using namespace wiresign;
+
+namespace {
+
+const dns::Name kOrigin = dns::Name::from_text("example.test.");
+
+// The unsigned zone as master-file lines after the SOA, one record each.
+std::vector<std::string> base_lines() {
+  std::vector<std::string> lines = {
+      "@ 3600 IN NS ns1",  "@ 3600 IN NS ns2",  "ns1 3600 IN A 192.0.2.53", "ns2 3600 IN A 192.0.2.54",
+      "a.b.c 3600 IN TXT \"below empty non-terminals\"", "sub 3600 IN NS ns.sub", "ns.sub 3600 IN A 192.0.2.9",
+      "secure 3600 IN NS ns.secure", "secure 3600 IN DS 12345 13 2 "
+      "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+      "ns.secure 3600 IN A 192.0.2.10", "*.w 3600 IN MX 10 www", "alias 3600 IN CNAME www"};
+  for (int i = 0; i < 60; ++i) lines.push_back("host" + std::to_string(i) + " 3600 IN A 198.51.100." + std::to_string(i));
+  return lines;
+}
+
+struct SigningSetup {
+  std::filesystem::path dir;
+  std::unique_ptr<keystore::Keystore> store;
+  signer::ZoneKeys keys;
+  signer::SignOptions options;
+
+  SigningSetup() {
+    char pattern[] = "/tmp/wiresign-incremental-XXXXXX";
+    dir = mkdtemp(pattern);
+    store = keystore::open_file_keystore((dir / "keys").string());
+    keys.keystore = store.get();
+    keys.dnskey_signers.push_back(store->generate_key({"example.test.", keystore::KeyRole::ksk}));
+    keys.zone_signers.push_back(store->generate_key({"example.test.", keystore::KeyRole::zsk}));
+    options.policy.nsec3 = true;
+    options.policy.serial = conf::SerialPolicy::increment;
+    options.threads = 2;
+    options.now = static_cast<uint32_t>(time(nullptr));
+    options.output = signer::OutputForm::wire;
+    options.nsec3_salt = {0xab, 0xcd};
+  }
+  ~SigningSetup() { std::filesystem::remove_all(dir); }
+
+  signer::Zone input(const std::vector<std::string>& lines, uint32_t serial) const {
+    std::ofstream file(dir / "zone");
+    file << "$ORIGIN example.test.\n@ 3600 IN SOA ns1 hostmaster " << serial << " 3600 900 1209600 300\n";
+    for (const auto& line : lines) file << line << "\n";
+    file.close();
+    return signer::load_zone_file((dir / "zone").string(), kOrigin, {});
+  }
+
+  // Whole-zone signing, reusing the signatures of `previous` when given.
+  std::shared_ptr<xfr::SignedZone> sign_whole(signer::Zone zone, const std::shared_ptr<xfr::SignedZone>& previous) {
+    daemon::PreviousSignatures reuse(previous);
+    signer::SignOptions o = options;
+    if (previous) {
+      o.reuse = &reuse;
+      o.reuse_until = o.now + 86400;
+      o.published_serial = previous->serial();
+    }
+    signer::prepare_zone(zone, keys, o, "zone", {});
+    std::string wire;
+    signer::sign_zone(zone, keys, o, [&](std::string_view chunk) { wire.append(chunk); });
+    return std::make_shared<xfr::SignedZone>(kOrigin, std::move(wire));
+  }
+
+  // The change signed alone; nullptr (and `why`) when sign_change declines.
+  std::shared_ptr<xfr::SignedZone> sign_incrementally(signer::Zone zone, const std::shared_ptr<xfr::SignedZone>& previous,
+                                                      std::string& why, size_t* blocks = nullptr) {
+    daemon::PreviousSignatures reuse(previous);
+    signer::SignOptions o = options;
+    o.reuse = &reuse;
+    o.reuse_until = o.now + 86400;
+    o.published_serial = previous->serial();
+    zone.finalize();
+    auto change = daemon::input_change(zone, *previous, 1000);
+    EXPECT_TRUE(change);
+    auto signed_change =
+        signer::sign_change(daemon::ServedVersionView(*previous), kOrigin, *change, keys, o, "zone", {}, why);
+    if (!signed_change) return nullptr;
+    if (blocks) *blocks = signed_change->blocks.size();
+    std::vector<xfr::OwnerRecords> owners;
+    for (const auto& b : signed_change->blocks) owners.push_back({b.owner, b.hashed, b.records});
+    return std::make_shared<xfr::SignedZone>(previous->with_owners(owners));
+  }
+};
+
+// A record as compared: everything, but of an RRSIG only what it signs and
+// how (its RDATA up to the signature).
+std::string comparable(const xfr::SignedZone& zone, size_t i) {
+  dns::RecordView rr = zone.record(i);
+  std::string text(rr.owner);
+  text += "|" + std::to_string(rr.type) + "|" + std::to_string(rr.ttl) + "|";
+  size_t length = rr.rdata.size();
+  if (rr.type == dns::rr_type::RRSIG) {
+    size_t pos = 18;
+    while (pos < rr.rdata.size() && rr.rdata[pos] != 0) pos += 1 + rr.rdata[pos];
+    length = std::min(rr.rdata.size(), pos + 1);
+  }
+  text.append(reinterpret_cast<const char*>(rr.rdata.data()), length);
+  return text;
+}
+
+void expect_same_zone(const xfr::SignedZone& incremental, const xfr::SignedZone& whole, const std::string& what) {
+  ASSERT_EQ(incremental.record_count(), whole.record_count()) << what;
+  for (size_t i = 0; i < whole.record_count(); ++i)
+    ASSERT_EQ(comparable(incremental, i), comparable(whole, i)) << what << ": record " << i;
+}
+
+void expect_self_check_passes(const xfr::SignedZone& zone, const std::string& what) {
+  signer::SelfCheckOptions options;
+  options.threads = 2;
+  signer::SelfCheckReport report = signer::self_check_zone(kOrigin, zone.wire(), nullptr, options);
+  EXPECT_TRUE(report.problems.empty()) << what << ": " << (report.problems.empty() ? "" : report.problems[0]);
+  EXPECT_GT(report.rrsigs_verified, 0u);
+}
+
+TEST(IncrementalSign, RandomChangesGiveTheZoneWholeSigningGives) {
+  SigningSetup setup;
+  std::vector<std::string> lines = base_lines();
+  uint32_t serial = 1;
+  auto served = setup.sign_whole(setup.input(lines, serial), nullptr);
+  std::mt19937 random(20261207);
+  int signed_alone = 0, fresh = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::string what = "round " + std::to_string(round) + ":";
+    int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits; ++e) {
+      switch (random() % 5) {
+        case 0: {  // a new name directly under the apex
+          lines.push_back("new" + std::to_string(fresh++) + " 300 IN AAAA 2001:db8::" + std::to_string(round + 1));
+          what += " add " + lines.back() + ";";
+          break;
+        }
+        case 1: {  // a host goes
+          auto it = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("host", 0) == 0; });
+          if (it == lines.end()) break;
+          size_t skip = random() % 5;
+          for (; skip && std::next(it) != lines.end() && std::next(it)->rfind("host", 0) == 0; --skip) ++it;
+          what += " remove " + *it + ";";
+          lines.erase(it);
+          break;
+        }
+        case 2: {  // an address changes
+          size_t k = 12 + random() % (lines.size() - 12);
+          if (lines[k].find(" IN A ") == std::string::npos) break;
+          lines[k] = lines[k].substr(0, lines[k].rfind(' ')) + " 203.0.113." + std::to_string(random() % 250);
+          what += " change " + lines[k] + ";";
+          break;
+        }
+        case 3: {  // a second record at an existing name, or a TTL change
+          size_t k = 12 + random() % (lines.size() - 12);
+          std::string owner = lines[k].substr(0, lines[k].find(' '));
+          lines.push_back(owner + " 3600 IN TXT \"round " + std::to_string(round) + "\"");
+          what += " add " + lines.back() + ";";
+          break;
+        }
+        default: {  // data at the empty non-terminal b.c, and gone again
+          auto it = std::find(lines.begin(), lines.end(), "b.c 3600 IN TXT \"now a name\"");
+          if (it == lines.end()) lines.push_back("b.c 3600 IN TXT \"now a name\"");
+          else lines.erase(it);
+          what += " toggle b.c;";
+        }
+      }
+    }
+    signer::Zone input = setup.input(lines, ++serial);
+    std::string why;
+    auto incremental = setup.sign_incrementally(setup.input(lines, serial), served, why);
+    auto whole = setup.sign_whole(std::move(input), served);
+    ASSERT_TRUE(incremental) << what << " declined: " << why;
+    ++signed_alone;
+    expect_same_zone(*incremental, *whole, what);
+    expect_self_check_passes(*incremental, what);
+    served = incremental;
+  }
+  EXPECT_EQ(signed_alone, 40);
+}
+
+TEST(IncrementalSign, OneNewNameTouchesOnlyItsNeighbourhood) {
+  SigningSetup setup;
+  std::vector<std::string> lines = base_lines();
+  auto served = setup.sign_whole(setup.input(lines, 1), nullptr);
+  lines.push_back("added 300 IN A 192.0.2.77");
+  std::string why;
+  size_t blocks = 0;
+  auto next = setup.sign_incrementally(setup.input(lines, 2), served, why, &blocks);
+  ASSERT_TRUE(next) << why;
+  // The apex (new SOA), the new name, its NSEC3 and the one before it in the ring.
+  EXPECT_EQ(blocks, 4u);
+  xfr::ZoneDiff diff = xfr::diff_zones(*served, *next);
+  // SOA and its RRSIG; the A and its RRSIG; the new NSEC3 and its RRSIG;
+  // the neighbour's NSEC3 and RRSIG (relinked).
+  EXPECT_EQ(diff.removed_count, 4u);
+  EXPECT_EQ(diff.added_count, 8u);
+  EXPECT_EQ(next->serial(), served->serial() + 1);
+}
+
+TEST(IncrementalSign, LeavesToWholeSigningWhatChangesNamesAround) {
+  SigningSetup setup;
+  std::vector<std::string> lines = base_lines();
+  auto served = setup.sign_whole(setup.input(lines, 1), nullptr);
+  struct Case {
+    std::string add, remove, reason;
+  };
+  const Case cases[] = {
+      {"x.y.new 300 IN A 192.0.2.1", "", "empty non-terminal"},      // a new empty non-terminal y.new
+      {"", "a.b.c 3600 IN TXT \"below empty non-terminals\"", "empty non-terminal"},  // b.c would go
+      {"glue.sub 300 IN A 192.0.2.2", "", "below the delegation"},  // glue
+      {"c 300 IN NS ns.elsewhere.", "", "change their status"},     // a cut above a.b.c
+      {"@ 300 IN TXT \"apex\"", "", "apex"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> changed = lines;
+    if (!c.add.empty()) changed.push_back(c.add);
+    if (!c.remove.empty()) changed.erase(std::find(changed.begin(), changed.end(), c.remove));
+    std::string why;
+    EXPECT_FALSE(setup.sign_incrementally(setup.input(changed, 2), served, why)) << c.add << c.remove;
+    EXPECT_NE(why.find(c.reason), std::string::npos) << why;
+  }
+  // New keys: every signature moves, so the whole zone is signed.
+  setup.keys.zone_signers = {setup.store->generate_key({"example.test.", keystore::KeyRole::zsk})};
+  setup.keys.dnskeys = {setup.keys.dnskey_signers[0], setup.keys.zone_signers[0]};
+  std::string why;
+  EXPECT_FALSE(setup.sign_incrementally(setup.input(lines, 2), served, why));
+  EXPECT_NE(why.find("DNSKEY"), std::string::npos) << why;
+}
+
+}  // namespace
