@@ -96,12 +96,8 @@ void check_before_publishing(const xfr::SignedZone& signed_zone, const xfr::Zone
   std::optional<std::vector<std::string_view>> new_rrsigs;
   if (diff) {
     new_rrsigs.emplace();
-    for (std::string_view record : xfr::split_records(diff->added)) {
-      size_t owner_end = 0;
-      while (static_cast<uint8_t>(record[owner_end]) != 0) owner_end += 1 + static_cast<uint8_t>(record[owner_end]);
-      auto type = dns::get_u16(reinterpret_cast<const uint8_t*>(record.data()) + owner_end + 1);
-      if (type == dns::rr_type::RRSIG) new_rrsigs->push_back(record);
-    }
+    for (std::string_view record : xfr::split_records(diff->added))
+      if (xfr::record_type(record) == dns::rr_type::RRSIG) new_rrsigs->push_back(record);
   }
   signer::SelfCheckOptions options;
   options.now = now;
@@ -486,7 +482,10 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("journal");
     // Checked against the clock of now, not of when signing began: a long
     // signing must not publish signatures that have run out meanwhile.
-    if (!keys.serve_unsigned)
+    if (incremental)
+      check_change_before_publishing(*incremental, *version.zone, static_cast<uint32_t>(std::time(nullptr)),
+                                     key_plan.unpublished_signers);
+    else if (!keys.serve_unsigned)
       check_before_publishing(*version.zone, diff.get(), static_cast<uint32_t>(std::time(nullptr)), options.threads,
                               key_plan.unpublished_signers);
     clock.lap("check");

@@ -158,6 +158,7 @@ class ZoneLoader {
     signer::SignStats stats;
     std::shared_ptr<const xfr::ZoneDiff> diff;
     std::string laps;  // where its time went
+    std::vector<std::string> names, hashed_owners;  // the owners it replaced (zone_loader_incremental.cpp)
   };
   // nullopt (the reason logged) when the input needs whole-zone signing.
   // `input` is finalized on the way.
@@ -165,6 +166,10 @@ class ZoneLoader {
                                                        signer::Zone& input, uint32_t input_serial,
                                                        const signer::ZoneKeys& keys, const signer::SignOptions& options,
                                                        const std::string& source);
+  // Promise 3 for a change: the independent check around what it replaced
+  // (signer::self_check_change); throws with the problems found.
+  static void check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,
+                                             uint32_t now, const std::vector<std::vector<uint8_t>>& unpublished_signers);
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,
                std::shared_ptr<const xfr::Journal> journal);
   void announce(const conf::ZoneConfig& zone, uint32_t serial);

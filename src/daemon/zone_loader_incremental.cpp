@@ -11,6 +11,7 @@
 #include "daemon/previous_signatures.h"
 #include "daemon/zone_loader.h"
 #include "dns/rr_type.h"
+#include "signer/self_check_change.h"
 
 namespace wiresign::daemon {
 namespace {
@@ -86,6 +87,7 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   for (const auto& block : signed_change->blocks) {
     owners.push_back({block.owner, block.hashed, block.records});
     names.push_back(block.owner);
+    (block.hashed ? result.hashed_owners : result.names).push_back(block.owner);
   }
   auto next = std::make_shared<xfr::SignedZone>(previous.with_owners(owners));
   laps.lap("new version");
@@ -101,6 +103,25 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   result.stats.rrsigs = result.version.zone->count_of(dns::rr_type::RRSIG);
   result.stats.rrsigs_reused = result.stats.rrsigs - (signed_change->stats.rrsigs - signed_change->stats.rrsigs_reused);
   return result;
+}
+
+void ZoneLoader::check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,
+                                                uint32_t now,
+                                                const std::vector<std::vector<uint8_t>>& unpublished_signers) {
+  std::vector<std::string_view> new_rrsigs, names(change.names.begin(), change.names.end()),
+      hashed(change.hashed_owners.begin(), change.hashed_owners.end());
+  for (std::string_view record : xfr::split_records(change.diff->added))
+    if (xfr::record_type(record) == dns::rr_type::RRSIG) new_rrsigs.push_back(record);
+  signer::SelfCheckOptions options;
+  options.now = now;
+  options.unpublished_signers = unpublished_signers;
+  signer::SelfCheckReport report =
+      signer::self_check_change(next.origin(), ServedVersionView(next), names, hashed, new_rrsigs, options);
+  if (report.problems.empty()) return;
+  std::string text = "the signed change failed its check before publishing (" +
+                     std::to_string(report.problems.size()) + " problems): ";
+  for (size_t i = 0; i < report.problems.size() && i < 3; ++i) text += (i ? "; " : "") + report.problems[i];
+  throw std::runtime_error(text);
 }
 
 }  // namespace wiresign::daemon

@@ -28,43 +28,8 @@ struct RdfFree {
 };
 using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
 
-std::string hash_text(std::span<const uint8_t> hash) {
-  std::string out;
-  dns::append_base32hex(out, hash);
-  return out;
-}
 
-// RFC 4034 §4.1.2 window blocks into a type list; false when malformed
-// (blocks out of order, empty, or with trailing zero octets).
-bool decode_type_bitmap(std::span<const uint8_t> bitmap, std::vector<uint16_t>& types) {
-  types.clear();
-  size_t pos = 0;
-  int last_window = -1;
-  while (pos < bitmap.size()) {
-    if (pos + 2 > bitmap.size()) return false;
-    int window = bitmap[pos];
-    size_t length = bitmap[pos + 1];
-    pos += 2;
-    if (window <= last_window || length == 0 || length > 32 || pos + length > bitmap.size()) return false;
-    if (bitmap[pos + length - 1] == 0) return false;
-    for (size_t i = 0; i < length; ++i)
-      for (unsigned bit = 0; bit < 8; ++bit)
-        if (bitmap[pos + i] & (0x80 >> bit)) types.push_back(static_cast<uint16_t>(window * 256 + i * 8 + bit));
-    pos += length;
-    last_window = window;
-  }
-  return true;
-}
 
-std::string types_text(std::span<const uint16_t> types) {
-  if (types.empty()) return "no types";
-  std::string out;
-  for (uint16_t type : types) out += (out.empty() ? "" : " ") + dns::type_name(type);
-  return out;
-}
-
-// What a name is to the denial chain.
-enum class Kind : uint8_t { apex, authoritative, secure_delegation, insecure_delegation, empty_non_terminal };
 
 // A name the NSEC or NSEC3 chain must account for.
 struct ChainName {
@@ -79,63 +44,8 @@ std::string name_text(const ChainName& name) {
   return dns::to_text(name.owner) + (name.kind == Kind::empty_non_terminal ? " (empty non-terminal)" : "");
 }
 
-void sort_unique(std::vector<uint16_t>& types) {
-  std::sort(types.begin(), types.end());
-  types.erase(std::unique(types.begin(), types.end()), types.end());
-}
 
-// The types a name's NSEC or NSEC3 bitmap lists (RFC 4034 §4.1.2; RFC 4035
-// §2.3: at a delegation only NS, DS and what the parent signs there; RFC 5155
-// §3.2: an NSEC3's own RRSIG is at the hashed owner, so an insecure
-// delegation has no RRSIG bit).
-void expected_types(Kind kind, const NameTypes& held, bool nsec, std::vector<uint16_t>& out) {
-  out.clear();
-  switch (kind) {
-    case Kind::apex:
-    case Kind::authoritative:
-      for (uint16_t type : held.types)
-        if (type != rr::NSEC) out.push_back(type);
-      out.push_back(rr::RRSIG);
-      break;
-    case Kind::secure_delegation:
-      out.insert(out.end(), {rr::NS, rr::DS, rr::RRSIG});
-      break;
-    case Kind::insecure_delegation:
-      out.push_back(rr::NS);
-      if (nsec) out.push_back(rr::RRSIG);
-      break;
-    case Kind::empty_non_terminal:
-      break;
-  }
-  if (nsec) out.push_back(rr::NSEC);
-  sort_unique(out);
-}
 
-struct Nsec3Params {
-  uint8_t algorithm = 0;
-  uint16_t iterations = 0;
-  std::span<const uint8_t> salt;
-};
-
-struct Nsec3Fields {  // RFC 5155 §3.2
-  uint8_t algorithm = 0;
-  uint8_t flags = 0;
-  uint16_t iterations = 0;
-  std::span<const uint8_t> salt, next, bitmap;
-};
-
-bool parse_nsec3(std::span<const uint8_t> rdata, Nsec3Fields& out) {
-  if (rdata.size() < 6) return false;
-  out.algorithm = rdata[0];
-  out.flags = rdata[1];
-  out.iterations = dns::get_u16(rdata.data() + 2);
-  size_t pos = 5 + rdata[4];
-  if (pos >= rdata.size() || pos + 1 + rdata[pos] > rdata.size()) return false;
-  out.salt = rdata.subspan(5, rdata[4]);
-  out.next = rdata.subspan(pos + 1, rdata[pos]);
-  out.bitmap = rdata.subspan(pos + 1 + rdata[pos]);
-  return true;
-}
 
 // RFC 5155 §5 hashes of every name, by ldns.
 void hash_names(std::vector<ChainName>& chain, const Nsec3Params& params, unsigned threads) {
@@ -466,6 +376,86 @@ class StructureCheck {
 };
 
 }  // namespace
+
+std::string hash_text(std::span<const uint8_t> hash) {
+  std::string out;
+  dns::append_base32hex(out, hash);
+  return out;
+}
+
+// RFC 4034 §4.1.2 window blocks into a type list; false when malformed
+// (blocks out of order, empty, or with trailing zero octets).
+bool decode_type_bitmap(std::span<const uint8_t> bitmap, std::vector<uint16_t>& types) {
+  types.clear();
+  size_t pos = 0;
+  int last_window = -1;
+  while (pos < bitmap.size()) {
+    if (pos + 2 > bitmap.size()) return false;
+    int window = bitmap[pos];
+    size_t length = bitmap[pos + 1];
+    pos += 2;
+    if (window <= last_window || length == 0 || length > 32 || pos + length > bitmap.size()) return false;
+    if (bitmap[pos + length - 1] == 0) return false;
+    for (size_t i = 0; i < length; ++i)
+      for (unsigned bit = 0; bit < 8; ++bit)
+        if (bitmap[pos + i] & (0x80 >> bit)) types.push_back(static_cast<uint16_t>(window * 256 + i * 8 + bit));
+    pos += length;
+    last_window = window;
+  }
+  return true;
+}
+
+std::string types_text(std::span<const uint16_t> types) {
+  if (types.empty()) return "no types";
+  std::string out;
+  for (uint16_t type : types) out += (out.empty() ? "" : " ") + dns::type_name(type);
+  return out;
+}
+
+static void sort_unique(std::vector<uint16_t>& types) {
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+}
+
+// The types a name's NSEC or NSEC3 bitmap lists (RFC 4034 §4.1.2; RFC 4035
+// §2.3: at a delegation only NS, DS and what the parent signs there; RFC 5155
+// §3.2: an NSEC3's own RRSIG is at the hashed owner, so an insecure
+// delegation has no RRSIG bit).
+void expected_types(Kind kind, const NameTypes& held, bool nsec, std::vector<uint16_t>& out) {
+  out.clear();
+  switch (kind) {
+    case Kind::apex:
+    case Kind::authoritative:
+      for (uint16_t type : held.types)
+        if (type != rr::NSEC) out.push_back(type);
+      out.push_back(rr::RRSIG);
+      break;
+    case Kind::secure_delegation:
+      out.insert(out.end(), {rr::NS, rr::DS, rr::RRSIG});
+      break;
+    case Kind::insecure_delegation:
+      out.push_back(rr::NS);
+      if (nsec) out.push_back(rr::RRSIG);
+      break;
+    case Kind::empty_non_terminal:
+      break;
+  }
+  if (nsec) out.push_back(rr::NSEC);
+  sort_unique(out);
+}
+
+bool parse_nsec3(std::span<const uint8_t> rdata, Nsec3Fields& out) {
+  if (rdata.size() < 6) return false;
+  out.algorithm = rdata[0];
+  out.flags = rdata[1];
+  out.iterations = dns::get_u16(rdata.data() + 2);
+  size_t pos = 5 + rdata[4];
+  if (pos >= rdata.size() || pos + 1 + rdata[pos] > rdata.size()) return false;
+  out.salt = rdata.subspan(5, rdata[4]);
+  out.next = rdata.subspan(pos + 1, rdata[pos]);
+  out.bitmap = rdata.subspan(pos + 1 + rdata[pos]);
+  return true;
+}
 
 void read_types(std::span<const WireRecord> records, NameTypes& out) {
   out.types.clear();

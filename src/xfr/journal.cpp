@@ -70,6 +70,14 @@ std::vector<std::string_view> split_records(std::string_view records) {
   return out;
 }
 
+uint16_t record_type(std::string_view record) {
+  size_t owner_end = 0;
+  while (owner_end < record.size() && static_cast<uint8_t>(record[owner_end]) != 0)
+    owner_end += 1 + static_cast<uint8_t>(record[owner_end]);
+  if (owner_end + 3 > record.size()) throw std::runtime_error("truncated record");
+  return dns::get_u16(reinterpret_cast<const uint8_t*>(record.data()) + owner_end + 1);
+}
+
 namespace {
 
 void append_soa(std::string& out, const SignedZone& zone) {

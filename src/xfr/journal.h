@@ -29,6 +29,8 @@ struct ZoneDiff {
 // The records of a buffer of uncompressed wire records, each as its own
 // slice. Throws std::runtime_error when the buffer is not whole records.
 std::vector<std::string_view> split_records(std::string_view records);
+// The type of one such record (its owner uncompressed).
+uint16_t record_type(std::string_view record);
 
 // The records of `before` missing from `after` and the other way round (owner
 // names compared as the signer writes them: lower case).

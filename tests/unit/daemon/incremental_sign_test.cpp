@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <optional>
 #include <set>
 
 #include "daemon/input_change.h"
@@ -19,6 +20,7 @@
 #include "dns/rr_type.h"
 #include "keystore/open_keystore.h"
 #include "signer/self_check.h"
+#include "signer/self_check_change.h"
 #include "xfr/journal.h"
 #include "xfr/signed_zone.h"
 
@@ -85,6 +87,20 @@ struct SigningSetup {
     return std::make_shared<xfr::SignedZone>(kOrigin, std::move(wire));
   }
 
+  // The change signed alone as blocks; nullopt (and `why`) when sign_change declines.
+  std::optional<signer::SignedChange> sign_change(signer::Zone zone, const std::shared_ptr<xfr::SignedZone>& previous,
+                                                  std::string& why) {
+    daemon::PreviousSignatures reuse(previous);
+    signer::SignOptions o = options;
+    o.reuse = &reuse;
+    o.reuse_until = o.now + 86400;
+    o.published_serial = previous->serial();
+    zone.finalize();
+    auto change = daemon::input_change(zone, *previous, 1000);
+    EXPECT_TRUE(change);
+    return signer::sign_change(daemon::ServedVersionView(*previous), kOrigin, *change, keys, o, "zone", {}, why);
+  }
+
   // The change signed alone; nullptr (and `why`) when sign_change declines.
   std::shared_ptr<xfr::SignedZone> sign_incrementally(signer::Zone zone, const std::shared_ptr<xfr::SignedZone>& previous,
                                                       std::string& why, size_t* blocks = nullptr) {
@@ -126,6 +142,23 @@ void expect_same_zone(const xfr::SignedZone& incremental, const xfr::SignedZone&
   ASSERT_EQ(incremental.record_count(), whole.record_count()) << what;
   for (size_t i = 0; i < whole.record_count(); ++i)
     ASSERT_EQ(comparable(incremental, i), comparable(whole, i)) << what << ": record " << i;
+}
+
+// The independent check of a change (self_check_change) over `blocks` applied to `previous`.
+signer::SelfCheckReport check_change(const xfr::SignedZone& previous, const std::vector<signer::OwnerBlock>& blocks) {
+  std::vector<xfr::OwnerRecords> owners;
+  std::vector<std::string_view> all, names, hashed;
+  for (const auto& b : blocks) {
+    owners.push_back({b.owner, b.hashed, b.records});
+    all.push_back(b.owner);
+    (b.hashed ? hashed : names).push_back(b.owner);
+  }
+  xfr::SignedZone next = previous.with_owners(owners);
+  xfr::ZoneDiff diff = xfr::diff_owners(previous, next, all);
+  std::vector<std::string_view> rrsigs;
+  for (auto record : xfr::split_records(diff.added))
+    if (xfr::record_type(record) == dns::rr_type::RRSIG) rrsigs.push_back(record);
+  return signer::self_check_change(kOrigin, daemon::ServedVersionView(next), names, hashed, rrsigs, {});
 }
 
 void expect_self_check_passes(const xfr::SignedZone& zone, const std::string& what) {
@@ -189,6 +222,11 @@ TEST(IncrementalSign, RandomChangesGiveTheZoneWholeSigningGives) {
     auto incremental = setup.sign_incrementally(setup.input(lines, serial), served, why);
     auto whole = setup.sign_whole(std::move(input), served);
     ASSERT_TRUE(incremental) << what << " declined: " << why;
+    auto blocks = setup.sign_change(setup.input(lines, serial), served, why);
+    ASSERT_TRUE(blocks);
+    signer::SelfCheckReport report = check_change(*served, blocks->blocks);
+    EXPECT_TRUE(report.problems.empty()) << what << ": " << (report.problems.empty() ? "" : report.problems[0]);
+    EXPECT_GE(report.rrsigs_verified, 1u) << what;  // the SOA's at least
     ++signed_alone;
     expect_same_zone(*incremental, *whole, what);
     expect_self_check_passes(*incremental, what);
@@ -214,6 +252,46 @@ TEST(IncrementalSign, OneNewNameTouchesOnlyItsNeighbourhood) {
   EXPECT_EQ(diff.removed_count, 4u);
   EXPECT_EQ(diff.added_count, 8u);
   EXPECT_EQ(next->serial(), served->serial() + 1);
+}
+
+TEST(IncrementalSign, TheChangeCheckFindsABadSignatureAndABrokenRing) {
+  SigningSetup setup;
+  std::vector<std::string> lines = base_lines();
+  auto served = setup.sign_whole(setup.input(lines, 1), nullptr);
+  lines.push_back("added 300 IN A 192.0.2.77");
+  std::string why;
+  auto change = setup.sign_change(setup.input(lines, 2), served, why);
+  ASSERT_TRUE(change) << why;
+  signer::SelfCheckReport good = check_change(*served, change->blocks);
+  EXPECT_TRUE(good.problems.empty()) << good.problems[0];
+  EXPECT_EQ(good.chain_links_checked, 4u);  // each of the two changed NSEC3s and the one before it
+  EXPECT_EQ(good.rrsigs_verified, 4u);      // SOA, A, two NSEC3s
+
+  // The new name's RRSIG damaged: ldns says it does not verify.
+  auto damaged = change->blocks;
+  auto name = std::find_if(damaged.begin(), damaged.end(), [](const signer::OwnerBlock& b) {
+    return !b.hashed && b.owner.find("added") != std::string::npos;
+  });
+  ASSERT_NE(name, damaged.end());
+  name->records.back() ^= 0x01;  // the last octet of its RRSIG's signature
+  signer::SelfCheckReport bad = check_change(*served, damaged);
+  ASSERT_FALSE(bad.problems.empty());
+  EXPECT_NE(bad.problems[0].find("does not verify"), std::string::npos) << bad.problems[0];
+
+  // The neighbour left unrelinked: the ring skips the new NSEC3.
+  auto unlinked = change->blocks;
+  size_t hashed_blocks = 0;
+  for (const auto& b : unlinked) hashed_blocks += b.hashed;
+  ASSERT_EQ(hashed_blocks, 2u);
+  auto neighbour = std::find_if(unlinked.begin(), unlinked.end(), [&](const signer::OwnerBlock& b) {
+    auto h = served->owner_range(b.owner);
+    return b.hashed && h;  // the NSEC3 owner that was there before
+  });
+  ASSERT_NE(neighbour, unlinked.end());
+  unlinked.erase(neighbour);
+  bad = check_change(*served, unlinked);
+  ASSERT_FALSE(bad.problems.empty());
+  EXPECT_NE(bad.problems[0].find("next hashed owner"), std::string::npos) << bad.problems[0];
 }
 
 TEST(IncrementalSign, LeavesToWholeSigningWhatChangesNamesAround) {

@@ -1,0 +1,261 @@
+// Checking a change around the names it touched (self_check_change.h),
+// reading the new version through SignedVersionView.
+#include "signer/self_check_change.h"
+
+#include <algorithm>
+#include <ctime>
+#include <memory>
+#include <new>
+#include <optional>
+
+#include "dns/rr_type.h"
+#include "dns/zone_writer.h"
+#include "signer/self_check_chain.h"
+#include "signer/self_check_index.h"
+
+// ldns last: its headers redefine `bool` in ways that upset <optional>.
+#include <ldns/ldns.h>
+
+namespace wiresign::signer {
+namespace {
+
+namespace rr = dns::rr_type;
+using namespace self_check;
+
+struct RrFree {
+  void operator()(ldns_rr* record) const { ldns_rr_free(record); }
+};
+struct RrListFree {
+  void operator()(ldns_rr_list* list) const { ldns_rr_list_deep_free(list); }
+};
+struct RdfFree {
+  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
+};
+using RrPtr = std::unique_ptr<ldns_rr, RrFree>;
+using RrListPtr = std::unique_ptr<ldns_rr_list, RrListFree>;
+using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
+
+// One record as ldns reads it off the wire; null when ldns refuses it.
+RrPtr to_ldns(const dns::RecordView& record) {
+  std::vector<uint8_t> wire;
+  dns::append_record_wire(wire, record);
+  size_t pos = 0;
+  ldns_rr* out = nullptr;
+  if (ldns_wire2rr(&out, wire.data(), wire.size(), &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) return nullptr;
+  return RrPtr(out);
+}
+
+// The same record back from its uncompressed wire form.
+std::optional<dns::RecordView> parse_record(std::string_view wire) {
+  size_t end = name_end(wire, 0);
+  if (end == kNone || end + kFixedFields > wire.size()) return std::nullopt;
+  const auto* data = reinterpret_cast<const uint8_t*>(wire.data());
+  uint16_t length = dns::get_u16(data + end + 8);
+  if (end + kFixedFields + length != wire.size()) return std::nullopt;
+  return dns::RecordView{wire.substr(0, end), dns::get_u16(data + end), dns::get_u16(data + end + 2),
+                         dns::get_u32(data + end + 4), {data + end + kFixedFields, length}};
+}
+
+class ChangeCheck {
+ public:
+  ChangeCheck(const dns::Name& origin, const SignedVersionView& zone, const SelfCheckOptions& options,
+              Problems& problems, SelfCheckReport& report)
+      : origin_(origin), zone_(zone), options_(options), problems_(problems), report_(report), keys_(ldns_rr_list_new()) {
+    if (!keys_) throw std::bad_alloc();
+    now_ = options.now ? options.now : static_cast<uint32_t>(std::time(nullptr));
+    zone_.records_at(origin_.wire(), apex_);
+    for (const auto& r : apex_) {
+      if (r.type == rr::DNSKEY) push_key(r);
+      if (r.type == rr::NSEC3PARAM && r.rdata.size() >= 5 && r.rdata.size() == 5u + r.rdata[4])
+        params_ = Nsec3Params{r.rdata[0], dns::get_u16(r.rdata.data() + 2), r.rdata.subspan(5)};
+    }
+    for (const auto& rdata : options.unpublished_signers)
+      push_key({origin_.wire(), rr::DNSKEY, dns::kClassIN, 0, rdata});
+    if (!params_) problems_.add(describe(origin_.wire(), rr::NSEC3PARAM) + ": missing at the apex");
+  }
+
+  // ldns's verdict on a new RRSIG over its RRset in the new version.
+  void verify(std::string_view rrsig_wire) {
+    std::optional<dns::RecordView> rrsig = parse_record(rrsig_wire);
+    if (!rrsig || rrsig->type != rr::RRSIG || rrsig->rdata.size() < kRrsigFixed) {
+      problems_.add("a new RRSIG record is malformed");
+      return;
+    }
+    const uint16_t covered = dns::get_u16(rrsig->rdata.data());
+    std::vector<dns::RecordView> held;
+    zone_.records_at(rrsig->owner, held);
+    RrListPtr rrset(ldns_rr_list_new());
+    if (!rrset) throw std::bad_alloc();
+    bool in_zone = false;
+    for (const auto& r : held) {
+      if (r.type == rr::RRSIG && std::ranges::equal(r.rdata, rrsig->rdata)) in_zone = true;
+      if (r.type != covered || r.type == rr::RRSIG) continue;
+      RrPtr record = to_ldns(r);
+      if (record) ldns_rr_list_push_rr(rrset.get(), record.release());
+    }
+    const std::string what = describe(rrsig->owner, covered) + ": " + rrsig_text(rrsig->rdata);
+    if (!in_zone) return problems_.add(what + " is not in the new version");
+    if (ldns_rr_list_rr_count(rrset.get()) == 0) return problems_.add(what + " covers no RRset");
+    RrPtr signature = to_ldns(*rrsig);
+    if (!signature) return problems_.add(what + " is malformed");
+    ldns_status status = ldns_verify_rrsig_keylist_time(rrset.get(), signature.get(), keys_.get(), now_, nullptr);
+    if (status != LDNS_STATUS_OK)
+      return problems_.add(what + " does not verify at " + time_text(now_) + ": " + ldns_get_errorstr_by_id(status));
+    ++report_.rrsigs_verified;
+  }
+
+  // A changed name: signatures where they belong, and its NSEC3.
+  void check_name(std::string_view owner) {
+    if (!params_) return;
+    std::vector<dns::RecordView> held;
+    zone_.records_at(owner, held);
+    NameTypes types;
+    for (const auto& r : held) {
+      if (r.type == rr::RRSIG && r.rdata.size() >= 2) types.covered.push_back(dns::get_u16(r.rdata.data()));
+      else types.types.push_back(r.type);
+    }
+    for (auto* list : {&types.types, &types.covered}) {
+      std::sort(list->begin(), list->end());
+      list->erase(std::unique(list->begin(), list->end()), list->end());
+    }
+    Hash hash = hash_of(owner);
+    std::vector<dns::RecordView> at_hash;
+    zone_.records_at(hashed_owner(hash), at_hash);
+    const dns::RecordView* nsec3 = find(at_hash, rr::NSEC3);
+    if (held.empty()) {
+      // Gone: only an empty non-terminal keeps an NSEC3 (RFC 5155 §7.1).
+      if (nsec3 && !zone_.has_names_below(owner))
+        problems_.add(describe(owner, rr::NSEC3) + ": the name is gone but its NSEC3 at " + hash_text(hash) + " stays");
+      if (nsec3) expect_bitmap(owner, *nsec3, Kind::empty_non_terminal, types);
+      return;
+    }
+    Kind kind = Kind::authoritative;
+    if (dns::same_name(owner, origin_.wire())) kind = Kind::apex;
+    else if (types.has(rr::NS)) kind = types.has(rr::DS) ? Kind::secure_delegation : Kind::insecure_delegation;
+    const bool at_cut = kind == Kind::secure_delegation || kind == Kind::insecure_delegation;
+    for (uint16_t type : types.types)
+      if ((!at_cut || type == rr::DS) && !types.is_signed(type)) problems_.add(describe(owner, type) + ": no RRSIG");
+    for (uint16_t type : types.covered) {
+      if (!types.has(type)) problems_.add(describe(owner, type) + ": RRSIG without the RRset it covers");
+      else if (at_cut && type != rr::DS) problems_.add(describe(owner, type) + ": RRSIG at a delegation (RFC 4035 §2.2)");
+    }
+    if (nsec3) return expect_bitmap(owner, *nsec3, kind, types);
+    // RFC 5155 §6: an insecure delegation may go without, covered by an opt-out NSEC3.
+    if (kind == Kind::insecure_delegation && opt_out_covers(hash)) return;
+    problems_.add(describe(owner, rr::NSEC3) + ": missing; expected at " + hash_text(hash));
+  }
+
+  // A changed NSEC3 owner and the one before it in the ring: each points at its successor.
+  void check_link(std::string_view owner) {
+    Hash hash;
+    if (owner.empty() || !decode_hash_label(owner.substr(1, static_cast<uint8_t>(owner[0])), hash)) {
+      problems_.add(describe(owner, rr::NSEC3) + ": the owner is not a hash");
+      return;
+    }
+    std::vector<dns::RecordView> held;
+    zone_.records_at(owner, held);
+    if (!held.empty()) check_next(hash);
+    std::optional<Hash> before = zone_.nsec3_before(hash);
+    if (!before) before = zone_.nsec3_before(std::nullopt);
+    if (before) check_next(*before);
+  }
+
+ private:
+  void push_key(const dns::RecordView& record) {
+    if (RrPtr key = to_ldns(record)) ldns_rr_list_push_rr(keys_.get(), key.release());
+  }
+
+  static const dns::RecordView* find(const std::vector<dns::RecordView>& records, uint16_t type) {
+    auto it = std::find_if(records.begin(), records.end(), [&](const dns::RecordView& r) { return r.type == type; });
+    return it == records.end() ? nullptr : &*it;
+  }
+
+  std::string hashed_owner(const Hash& hash) const {
+    std::string text = hash_text(hash);
+    std::string owner(1, static_cast<char>(text.size()));
+    return owner + text + origin_.wire();
+  }
+
+  Hash hash_of(std::string_view owner) {
+    ldns_rdf name = dname_rdf(owner);
+    RdfPtr hashed(ldns_nsec3_hash_name(&name, params_->algorithm, params_->iterations,
+                                       static_cast<uint8_t>(params_->salt.size()), params_->salt.data()));
+    Hash hash{};
+    std::string_view label;
+    if (hashed) label = {reinterpret_cast<const char*>(ldns_rdf_data(hashed.get())), ldns_rdf_size(hashed.get())};
+    if (label.empty() || !decode_hash_label(label.substr(1, static_cast<uint8_t>(label[0])), hash))
+      throw std::runtime_error("ldns_nsec3_hash_name failed for " + dns::to_text(owner));
+    return hash;
+  }
+
+  bool opt_out_covers(const Hash& hash) {
+    std::optional<Hash> before = zone_.nsec3_before(hash);
+    if (!before) before = zone_.nsec3_before(std::nullopt);
+    if (!before) return false;
+    std::vector<dns::RecordView> held;
+    zone_.records_at(hashed_owner(*before), held);
+    const dns::RecordView* nsec3 = find(held, rr::NSEC3);
+    Nsec3Fields fields;
+    return nsec3 && parse_nsec3(nsec3->rdata, fields) && (fields.flags & 1);
+  }
+
+  void expect_bitmap(std::string_view owner, const dns::RecordView& nsec3, Kind kind, const NameTypes& types) {
+    Nsec3Fields fields;
+    std::vector<uint16_t> listed, expected;
+    const std::string what = describe(nsec3.owner, rr::NSEC3) + " (for " + dns::to_text(owner) + "): ";
+    if (!parse_nsec3(nsec3.rdata, fields) || !decode_type_bitmap(fields.bitmap, listed))
+      return problems_.add(what + "malformed RDATA");
+    expected_types(kind, types, false, expected);
+    if (listed != expected)
+      problems_.add(what + "type bitmap lists " + types_text(listed) + ", expected " + types_text(expected));
+  }
+
+  void check_next(const Hash& hash) {
+    std::vector<dns::RecordView> held;
+    const std::string owner = hashed_owner(hash);
+    zone_.records_at(owner, held);
+    const dns::RecordView* nsec3 = find(held, rr::NSEC3);
+    Nsec3Fields fields;
+    if (!nsec3 || !parse_nsec3(nsec3->rdata, fields))
+      return problems_.add(describe(owner, rr::NSEC3) + ": missing or malformed");
+    ++report_.chain_links_checked;
+    if (fields.algorithm != params_->algorithm || fields.iterations != params_->iterations ||
+        !std::ranges::equal(fields.salt, params_->salt))
+      problems_.add(describe(owner, rr::NSEC3) + ": hash parameters differ from the NSEC3PARAM's");
+    if (!std::any_of(held.begin(), held.end(), [](const dns::RecordView& r) { return r.type == rr::RRSIG; }))
+      problems_.add(describe(owner, rr::NSEC3) + ": no RRSIG");
+    std::optional<Hash> following = zone_.nsec3_after(hash);
+    if (!following) following = zone_.nsec3_after(std::nullopt);
+    if (!following || !std::ranges::equal(fields.next, *following))
+      problems_.add(describe(owner, rr::NSEC3) + ": next hashed owner is " + hash_text(fields.next) +
+                    ", but the following NSEC3 is " + (following ? hash_text(*following) : std::string("none")));
+  }
+
+  const dns::Name& origin_;
+  const SignedVersionView& zone_;
+  const SelfCheckOptions& options_;
+  Problems& problems_;
+  SelfCheckReport& report_;
+  RrListPtr keys_;
+  uint32_t now_ = 0;
+  std::vector<dns::RecordView> apex_;
+  std::optional<Nsec3Params> params_;
+};
+
+}  // namespace
+
+SelfCheckReport self_check_change(const dns::Name& origin, const SignedVersionView& zone,
+                                  const std::vector<std::string_view>& names,
+                                  const std::vector<std::string_view>& hashed_owners,
+                                  const std::vector<std::string_view>& rrsigs_to_check, const SelfCheckOptions& options) {
+  SelfCheckReport report;
+  Problems problems(options.max_problems);
+  ChangeCheck check(origin, zone, options, problems, report);
+  for (std::string_view rrsig : rrsigs_to_check) check.verify(rrsig);
+  for (std::string_view name : names) check.check_name(name);
+  for (std::string_view owner : hashed_owners) check.check_link(owner);
+  report.problems = problems.take();
+  return report;
+}
+
+}  // namespace wiresign::signer
