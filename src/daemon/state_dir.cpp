@@ -139,12 +139,59 @@ void StateDir::save_signed_zone(const std::string& zone, const SignedVersion& ve
   put(version.input_names, 8);
   put(version.input_digest.size(), 2);
   header += version.input_digest;
-  put(version.zone->wire().size(), 8);
-  std::string_view pieces[] = {header, version.zone->wire(), kSignedMagic};
+  put(version.zone->wire_size(), 8);
+  std::vector<std::string_view> pieces = version.zone->wire_pieces();
+  pieces.insert(pieces.begin(), header);
+  pieces.push_back(kSignedMagic);
   write_file_atomically(file_for("signed", zone, "signed"), pieces);
+  // A crash before this leaves a log whose entries start from older serials:
+  // loading passes over them.
+  std::string log = file_for("signed", zone, "changes");
+  if (::unlink(log.c_str()) != 0 && errno != ENOENT) fail(log, "cannot remove");
 }
 
-std::optional<SignedVersion> StateDir::load_signed_zone(const std::string& zone) const {
+size_t StateDir::append_signed_change(const std::string& zone, const ChangeEntry& entry) const {
+  const std::string path = file_for("signed", zone, "changes");
+  const std::string bytes = encode_change(entry);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fail(path, "cannot open");
+  struct stat before {};
+  if (::fstat(fd, &before) != 0) {
+    int error = errno;
+    ::close(fd);
+    fail(path, "cannot stat", error);
+  }
+  size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error = errno;
+      // Cut back to the last whole entry, so that a later append follows it
+      // (should that fail too, loading stops at the cut-off entry).
+      [[maybe_unused]] int cut = ::ftruncate(fd, before.st_size);
+      ::close(fd);
+      fail(path, "write failed", error);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int error = errno;
+    ::close(fd);
+    fail(path, "fsync failed", error);
+  }
+  ::close(fd);
+  if (before.st_size == 0) {  // a new file: its directory entry must last too
+    int dir_fd = ::open((path_ + "/signed").c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+  }
+  return static_cast<size_t>(before.st_size) + bytes.size();
+}
+
+std::optional<SavedVersion> StateDir::load_signed_zone(const std::string& zone) const {
   std::string path = file_for("signed", zone, "signed");
   std::optional<std::string> bytes = read_file(path);
   if (!bytes) return std::nullopt;
@@ -181,7 +228,28 @@ std::optional<SignedVersion> StateDir::load_signed_zone(const std::string& zone)
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
-  return version;
+  SavedVersion saved;
+  saved.version = std::move(version);
+  const std::string log_path = file_for("signed", zone, "changes");
+  std::optional<std::string> log = read_file(log_path);
+  if (!log) return saved;
+  saved.change_log_bytes = log->size();
+  std::vector<ChangeEntry> entries = decode_changes(*log, saved.change_log_damaged);
+  for (const ChangeEntry& entry : entries) {
+    SignedVersion& current = saved.version;
+    // Entries left from before the version was last saved whole start from older serials.
+    if (entry.diff->from_serial != current.zone->serial()) continue;
+    try {
+      current.zone = std::make_shared<xfr::SignedZone>(current.zone->with_owners(entry.owners));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(log_path + ": serial " + std::to_string(entry.diff->to_serial) + ": " + e.what());
+    }
+    current.input_serial = entry.input_serial;
+    current.input_names = entry.input_names;
+    current.input_digest = entry.input_digest;
+    saved.logged_diffs.push_back(entry.diff);
+  }
+  return saved;
 }
 
 void StateDir::save_journal(const std::string& zone, const xfr::Journal& journal) const {

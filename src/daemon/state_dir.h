@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/change_log.h"
 #include "xfr/journal.h"
 #include "xfr/message.h"
 #include "xfr/signed_zone.h"
@@ -27,6 +28,14 @@ struct SignedVersion {
   std::string input_digest;      // SHA-256 of the input and signing parameters
 };
 
+// A signed version as load_signed_zone finds it.
+struct SavedVersion {
+  SignedVersion version;
+  std::vector<std::shared_ptr<const xfr::ZoneDiff>> logged_diffs;  // the change log's journal entries, in order
+  size_t change_log_bytes = 0;
+  bool change_log_damaged = false;
+};
+
 class StateDir {
  public:
   // Creates `path` (mode 0700) and its subfolders when missing; throws
@@ -38,11 +47,17 @@ class StateDir {
   // Saves transferred records as a master file, atomically.
   void save_unsigned_zone(const std::string& zone, const std::vector<xfr::Record>& records) const;
 
-  // The published signed version and what it was made from.
+  // The published signed version and what it was made from, whole; its
+  // change log (change_log.h) starts again empty.
   void save_signed_zone(const std::string& zone, const SignedVersion& version) const;
-  // nullopt when none was saved; throws std::runtime_error naming the file
-  // when it is there but unreadable or damaged.
-  std::optional<SignedVersion> load_signed_zone(const std::string& zone) const;
+  // A change signed incrementally, appended to the change log of the
+  // version saved whole (written and synced); returns the log's size.
+  size_t append_signed_change(const std::string& zone, const ChangeEntry& entry) const;
+  // The saved version with its change log applied: nullopt when none was
+  // saved; throws std::runtime_error naming the file when the version is
+  // there but unreadable or damaged. A damaged log entry (a write cut off)
+  // ends the log: what came before it is served.
+  std::optional<SavedVersion> load_signed_zone(const std::string& zone) const;
 
   void save_journal(const std::string& zone, const xfr::Journal& journal) const;
   std::optional<xfr::Journal> load_journal(const std::string& zone) const;

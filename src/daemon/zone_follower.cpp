@@ -79,11 +79,11 @@ void ZoneFollower::keep_current(const std::vector<xfr::Record>& records) {
   current_ = std::move(packed);
 }
 
-std::vector<xfr::Record> ZoneFollower::current_records() const {
+std::vector<xfr::Record> ZoneFollower::current_records(size_t limit) const {
   std::vector<xfr::Record> records;
   const auto* data = reinterpret_cast<const uint8_t*>(current_.data());
   size_t pos = 0;
-  while (pos < current_.size()) {
+  while (pos < current_.size() && records.size() < limit) {
     size_t owner_end = pos;
     while (data[owner_end] != 0) owner_end += 1 + data[owner_end];
     ++owner_end;
@@ -130,18 +130,16 @@ uint32_t ZoneFollower::refresh() {
   return wait_s;
 }
 
-std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how) {
+ZoneFollower::Fetched ZoneFollower::fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how) {
   const std::string primary = request.primary.str();
   if (!current_.empty()) {
-    // RFC 1995: ask for the changes since our version; AXFR when the primary
-    // cannot give them, or they do not apply cleanly to what we hold.
+    // RFC 1995: ask for the changes since our version; AXFR when the primary cannot give them.
     try {
-      std::vector<xfr::Record> current = current_records();
-      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current.front(), zone_.max_records);
+      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_records(1).front(), zone_.max_records);
       if (counters_) counters_->count(zone_.name, "in", "IXFR", answer.full ? "full" : "incremental");
       if (answer.full) {
         how = "IXFR from " + primary + " (answered with the full zone)";
-        return std::move(answer.records);
+        return {std::move(answer.records), {}};
       }
       if (!answer.diffs.empty()) {
         size_t removed = 0, added = 0;
@@ -151,7 +149,7 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
         }
         how = "IXFR from " + primary + " (" + std::to_string(answer.diffs.size()) + " diffs, " +
               std::to_string(removed) + " records removed, " + std::to_string(added) + " added)";
-        return xfr::apply_ixfr(current, answer.diffs);
+        return {{}, std::move(answer.diffs)};
       }
       log_(zone_.name + ": IXFR from " + primary + " says we are up to date, but its SOA has serial " +
            std::to_string(serial) + "; falling back to AXFR");
@@ -161,6 +159,10 @@ std::vector<xfr::Record> ZoneFollower::fetch(const xfr::PrimaryRequest& request,
     }
   }
   how = "AXFR from " + primary;
+  return {axfr(request), {}};
+}
+
+std::vector<xfr::Record> ZoneFollower::axfr(const xfr::PrimaryRequest& request) {
   try {
     auto records = xfr::transfer_zone(request, zone_.max_records);
     if (counters_) counters_->count(zone_.name, "in", "AXFR", "full");
@@ -195,26 +197,53 @@ uint32_t ZoneFollower::refresh_once() {
           backwards_serial_logged_ = serial;
           log_(zone_.name + ": the primary " + primary.str() + " has serial " + std::to_string(serial) +
                ", older than ours (" + std::to_string(*unsigned_serial_) +
-               "); not transferred. If the primary was reset on purpose: wiresign zone retransfer " + zone_.name);
+               "); not transferred. If the primary was reset on purpose: "
+               "wiresign zone retransfer " +
+               zone_.name);
           outcome_ += "; its serial is OLDER than ours " + std::to_string(*unsigned_serial_);
         }
         return refresh_s_;
       }
       std::string how = "AXFR from " + primary.str() + " (retransfer asked)";
-      std::vector<xfr::Record> records =
-          forced ? xfr::transfer_zone(request, zone_.max_records) : fetch(request, serial, how);
+      Fetched fetched =
+          forced ? Fetched{xfr::transfer_zone(request, zone_.max_records), {}} : fetch(request, serial, how);
+      std::vector<xfr::Record>& records = fetched.records;
       // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
-      const auto& soa = records.front().rdata;
+      const auto& soa = fetched.diffs.empty() ? records.front().rdata : fetched.diffs.back().new_soa.rdata;
       size_t pos = dns::soa_serial_offset(soa);
       if (pos + 20 <= soa.size()) {
         refresh_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 4));
         retry_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 8));
         expire_s_ = dns::get_u32(soa.data() + pos + 12);
       }
-      log_(zone_.name + ": " + how + ": serial " + std::to_string(serial) + ", " + std::to_string(records.size()) +
-           " records");
+      log_(zone_.name + ": " + how + ": serial " + std::to_string(serial) +
+           (fetched.diffs.empty() ? ", " + std::to_string(records.size()) + " records" : std::string()));
       outcome_ = how + ": serial " + std::to_string(serial);
-      bool in_service = loader_.load_transferred_zone(zone_, records, how + " serial " + std::to_string(serial));
+      const std::string source = how + " serial " + std::to_string(serial);
+      std::optional<bool> published;
+      if (!fetched.diffs.empty()) {
+        // The changes are signed on their own first; our unsigned copy is
+        // brought up to date after they are served and NOTIFY is out.
+        published = loader_.load_transferred_change(zone_, fetched.diffs, source);
+        try {
+          records = xfr::apply_ixfr(current_records(), fetched.diffs);
+        } catch (const std::exception& e) {
+          if (published) {
+            // Served already, but our copy disagrees with the primary's diffs:
+            // the next check transfers the whole zone to mend it.
+            log_(zone_.name + ": IXFR does not apply to our unsigned copy (" + e.what() +
+                 "); serving the signed change, and transferring the whole "
+                 "zone at the next check");
+            std::lock_guard lock(mutex_);
+            force_transfer_ = true;
+            return 1;
+          }
+          if (counters_) counters_->count(zone_.name, "in", "IXFR", "failed");
+          log_(zone_.name + ": IXFR failed: " + e.what() + "; falling back to AXFR");
+          records = axfr(request);
+        }
+      }
+      bool in_service = published ? *published : loader_.load_transferred_zone(zone_, records, source);
       if (!in_service) outcome_ += "; not published (held or refused: see the signing status)";
       if (in_service) {
         unsigned_serial_ = serial;

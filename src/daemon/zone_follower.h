@@ -55,11 +55,17 @@ class ZoneFollower {
   void load_saved_version();
   uint32_t refresh_once();
   // The unsigned records we hold, SOA first, unpacked for an IXFR.
-  std::vector<xfr::Record> current_records() const;
+  std::vector<xfr::Record> current_records(size_t limit = SIZE_MAX) const;
   void keep_current(const std::vector<xfr::Record>& records);
   // The primary's new version: by IXFR from ours when we hold one (falling
-  // back to AXFR), else by AXFR. `how` says which, for the logs.
-  std::vector<xfr::Record> fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how);
+  // back to AXFR), else by AXFR. `how` says which, for the logs. An IXFR's
+  // diffs are kept as they came, to be signed alone.
+  struct Fetched {
+    std::vector<xfr::Record> records;   // a whole zone, SOA first ...
+    std::vector<xfr::IxfrDiff> diffs;   // ... or the changes to ours
+  };
+  Fetched fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how);
+  std::vector<xfr::Record> axfr(const xfr::PrimaryRequest& request);
 
   conf::ZoneConfig zone_;
   ZoneLoader& loader_;

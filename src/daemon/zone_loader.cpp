@@ -35,6 +35,11 @@ std::string span_text(long seconds) {
   return std::to_string(seconds) + "s";
 }
 
+uint32_t input_serial_of(const signer::UnsignedRecord& soa) {
+  size_t pos = dns::soa_serial_offset(soa.rdata);
+  return pos + 4 <= soa.rdata.size() ? dns::get_u32(soa.rdata.data() + pos) : 0;
+}
+
 std::optional<uint32_t> input_serial(const signer::Zone& zone) {
   for (const auto& r : zone.records()) {
     if (r.type != dns::rr_type::SOA || zone.name(r.name) != zone.origin().wire()) continue;
@@ -45,18 +50,23 @@ std::optional<uint32_t> input_serial(const signer::Zone& zone) {
   return std::nullopt;
 }
 
+// The policy's parameters that a signed version depends on, as text.
+std::string policy_parameters(const policy::SigningPolicy& policy) {
+  return policy.name + "|" + std::to_string(static_cast<int>(policy.algorithm)) + "|" + std::to_string(policy.csk) +
+         "|" + std::to_string(policy.dnskey_ttl_s) + "|" + std::to_string(policy.validity_s) + "|" +
+         std::to_string(policy.refresh_s) + "|" + std::to_string(policy.jitter_s) + "|" +
+         std::to_string(policy.inception_offset_s) + "|" + std::to_string(policy.nsec3) + "|" +
+         std::to_string(policy.nsec3_iterations) + "|" + std::to_string(policy.opt_out) + "|" +
+         std::to_string(static_cast<int>(policy.serial));
+}
+
 // SHA-256 over what a signed version is made from: the prepared zone (its
 // SOA serial replaced by the input's), the keys' DNSKEYs and NSEC3PARAM in
 // it, and the policy's parameters. Equal digests: nothing to re-sign for.
 std::string input_digest(const signer::Zone& zone, uint32_t serial, const policy::SigningPolicy& policy) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
-  std::string parameters = policy.name + "|" + std::to_string(static_cast<int>(policy.algorithm)) + "|" +
-                           std::to_string(policy.csk) + "|" + std::to_string(policy.dnskey_ttl_s) + "|" +
-                           std::to_string(policy.validity_s) + "|" + std::to_string(policy.refresh_s) + "|" +
-                           std::to_string(policy.jitter_s) + "|" + std::to_string(policy.inception_offset_s) + "|" +
-                           std::to_string(policy.nsec3) + "|" + std::to_string(policy.nsec3_iterations) + "|" +
-                           std::to_string(policy.opt_out) + "|" + std::to_string(static_cast<int>(policy.serial));
+  std::string parameters = policy_parameters(policy);
   EVP_DigestUpdate(context.get(), parameters.data(), parameters.size());
   std::vector<uint8_t> wire;
   for (size_t i = 0; i < zone.name_count(); ++i) {
@@ -103,7 +113,8 @@ void check_before_publishing(const xfr::SignedZone& signed_zone, const xfr::Zone
   options.now = now;
   options.threads = threads;
   options.unpublished_signers = unpublished_signers;
-  signer::SelfCheckReport report = signer::self_check_zone(signed_zone.origin(), signed_zone.wire(),
+  std::string scratch;
+  signer::SelfCheckReport report = signer::self_check_zone(signed_zone.origin(), signed_zone.wire(scratch),
                                                            new_rrsigs ? &*new_rrsigs : nullptr, options);
   if (report.problems.empty()) return;
   std::string text = "the signed version failed its check before publishing (" +
@@ -131,7 +142,9 @@ void ZoneLoader::forget(const conf::ZoneConfig& zone) {
   states_.erase(zone.name);
   key_manager_.forget(zone.name);
   zones_.remove(dns::Name::from_text(zone.name).wire());
-  log_(zone.name + ": removed from the configuration; no longer served (its state dir files stay)");
+  log_(zone.name +
+       ": removed from the configuration; no longer served (its "
+       "state dir files stay)");
 }
 
 std::shared_ptr<keystore::Keystore> ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
@@ -202,6 +215,17 @@ bool ZoneLoader::load_transferred_zone(const conf::ZoneConfig& zone, const std::
         return unsigned_zone;
       },
       source, Reason::input);
+}
+
+std::optional<bool> ZoneLoader::load_transferred_change(const conf::ZoneConfig& zone,
+                                                        const std::vector<xfr::IxfrDiff>& diffs,
+                                                        const std::string& source) {
+  std::optional<signer::UnsignedChange> change = change_from_ixfr(diffs);
+  if (!change) return std::nullopt;
+  bool declined = false;
+  bool in_service = sign_and_publish(zone, {}, source, Reason::input, &*change, &declined);
+  if (declined) return std::nullopt;
+  return in_service;
 }
 
 void ZoneLoader::announce(const conf::ZoneConfig& zone, uint32_t serial) {
@@ -286,6 +310,7 @@ void ZoneLoader::publish(const conf::ZoneConfig& zone, ZoneState& state, SignedV
   }
   zones_.publish(version.zone->origin().wire(), std::move(served));
   state.version = std::move(version);
+  state.earliest_known = false;
   state.journal = std::move(journal);
 }
 
@@ -337,7 +362,9 @@ void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state,
   const conf::PolicyConfig* policy_config = config_->find_policy(zone.policy);
   if (!policy_config) return;  // the zone is being reconfigured
   policy::SigningPolicy policy = policy::policy_from_config(*policy_config);
-  std::optional<uint32_t> earliest = earliest_expiration(*state.version->zone);
+  if (!state.earliest_known) state.earliest_expiration = earliest_expiration(*state.version->zone);
+  state.earliest_known = true;
+  std::optional<uint32_t> earliest = state.earliest_expiration;
   state.signatures_due_at = 0;
   if (earliest) {
     // RRSIG times are serial-number arithmetic (RFC 4034 §3.1.5) around now.
@@ -356,7 +383,8 @@ void ZoneLoader::schedule_resign(const conf::ZoneConfig& zone, ZoneState& state,
 }
 
 bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
-                                  const std::string& source, Reason reason) {
+                                  const std::string& source, Reason reason, const signer::UnsignedChange* change,
+                                  bool* declined) {
   std::shared_ptr<std::mutex> zone_lock = signing_lock(zone.name);
   std::lock_guard signing(*zone_lock);
   std::unique_lock lock(mutex_);
@@ -403,18 +431,34 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("keys");
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-    signer::Zone unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
-    clock.lap("read");
-    // A re-sign's input is the version in service: its SOA carries our
-    // serial, but it stands for the same input as before.
-    std::optional<uint32_t> serial_in =
-        reason == Reason::resign ? std::optional(state.version->input_serial) : input_serial(unsigned_zone);
-
     // A new input while nothing else is due: only what changed is signed.
-    std::optional<IncrementalVersion> incremental;
     // (Nothing due: a key event or an operator's re-sign takes the whole zone.)
-    if (reason == Reason::input && previous && nothing_due && !keys.serve_unsigned)
-      incremental = sign_incrementally(zone, *state.version, unsigned_zone, serial_in.value_or(0), keys, options, source);
+    // (Parameters changed by a reload: the whole zone, as for any input.)
+    const bool change_alone = reason == Reason::input && previous && nothing_due && !keys.serve_unsigned &&
+                              (state.signed_under.empty() || state.signed_under == policy_parameters(options.policy));
+    std::optional<IncrementalVersion> incremental;
+    signer::Zone unsigned_zone(origin);
+    std::optional<uint32_t> serial_in;
+    if (change) {
+      // An IXFR's change: the version in service is its base, nothing is read.
+      if (change_alone) {
+        serial_in = input_serial_of(change->soa);
+        incremental = sign_incrementally(zone, *state.version, nullptr, change, *serial_in, keys, options, source);
+      }
+      if (!incremental || (!incremental->unchanged && reason_to_hold(zone, state, incremental->version))) {
+        if (declined) *declined = true;
+        return false;  // the caller signs the whole zone, which also holds it if it must
+      }
+    } else {
+      unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
+      clock.lap("read");
+      // A re-sign's input is the version in service: its SOA carries our
+      // serial, but it stands for the same input as before.
+      serial_in = reason == Reason::resign ? std::optional(state.version->input_serial) : input_serial(unsigned_zone);
+      if (change_alone)
+        incremental = sign_incrementally(zone, *state.version, &unsigned_zone, nullptr, serial_in.value_or(0), keys,
+                                         options, source);
+    }
     if (incremental && incremental->unchanged) {
       log_(zone.name + ": input from " + source + " is unchanged; still serving serial " +
            std::to_string(previous->serial()));
@@ -429,7 +473,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       clock.lap("change (" + incremental->laps + ")");
       version = std::move(incremental->version);
       stats = incremental->stats;
-      diff = std::move(incremental->diff);
+      diff = incremental->diff;
       if (std::optional<std::string> why = reason_to_hold(zone, state, version)) {
         hold(zone, unsigned_zone, version.input_serial, source, *why);
         return false;
@@ -458,7 +502,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       // Sized from the version in service: a string grown by doubling would
       // hold its old and new buffers at once, up to three times the zone.
       std::string wire;
-      if (previous) wire.reserve(previous->wire().size() + previous->wire().size() / 16);
+      if (previous) wire.reserve(previous->wire_size() + previous->wire_size() / 16);
       stats = signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
       { signer::Zone done = std::move(unsigned_zone); }  // freed before the index, diff and check need memory
       clock.lap("sign");
@@ -491,11 +535,21 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("check");
     // Saved before it is served: after a crash the restart serves exactly
     // what the secondaries may have seen, and never an older serial.
-    std::string save_error = save_version(zone.name, version, journal.get());
+    std::string save_error =
+        save_version(zone.name, version, journal.get(), incremental ? &*incremental : nullptr, state.change_log_bytes);
     if (state_dir_) clock.lap("save");
     uint32_t serial = version.zone->serial();
     lock.lock();
+    const bool earliest_known = state.earliest_known;
+    std::optional<uint32_t> earliest = state.earliest_expiration;
     publish(zone, state, std::move(version), journal);
+    state.signed_under = policy_parameters(options.policy);
+    if (incremental && earliest_known) {
+      std::optional<uint32_t> added = earliest_added(*incremental->diff);
+      if (added && (!earliest || dns::serial_newer(*earliest, *added))) earliest = added;
+      state.earliest_known = true;
+      state.earliest_expiration = earliest;
+    }
     state.resign_failures = 0;
     state.input_failures = 0;
     state.input_retry_at = 0;
@@ -503,6 +557,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     key_manager_.commit(zone.name, key_plan, std::time(nullptr));
     state.signing_s = std::max(clock.total(), state.signing_s / 2);  // for schedule_resign
     schedule_resign(zone, state, now);
+    clock.lap("publish");
 
     log_(zone.name + (keys.serve_unsigned ? ": published serial " : ": signed serial ") + std::to_string(serial) +
          (keys.serve_unsigned ? " unsigned (insecure: true)" : "") + " from " + source + " (" +

@@ -22,8 +22,10 @@
 #include "daemon/state_dir.h"
 #include "keystore/keystore.h"
 #include "policy/signing_policy.h"
+#include "signer/incremental_sign.h"
 #include "signer/zone.h"
 #include "signer/zone_sign.h"
+#include "xfr/inbound.h"
 #include "xfr/journal.h"
 #include "xfr/message.h"
 #include "xfr/server.h"
@@ -55,6 +57,11 @@ struct SigningStatus {
   std::string save_error;
 };
 
+// An IXFR's diffs (RFC 1995 §4) as one change to the unsigned version: DNSSEC
+// records left out, a record added then removed within it cancelled. nullopt
+// when there are none, or records of classes other than IN.
+std::optional<signer::UnsignedChange> change_from_ixfr(const std::vector<xfr::IxfrDiff>& diffs);
+
 class ZoneLoader {
  public:
   // `notifier` (may be null) is told about every new serial; `state` (may be
@@ -85,6 +92,13 @@ class ZoneLoader {
   // `source` names where they came from in logs. Same error handling.
   bool load_transferred_zone(const conf::ZoneConfig& zone, const std::vector<xfr::Record>& records,
                              const std::string& source);
+
+  // Signs an IXFR's changes alone against the version in service and
+  // publishes them (nothing else is read or compared); nullopt when they
+  // need whole-zone signing (the caller then applies them and calls
+  // load_transferred_zone), else whether they are in service.
+  std::optional<bool> load_transferred_change(const conf::ZoneConfig& zone, const std::vector<xfr::IxfrDiff>& diffs,
+                                              const std::string& source);
 
   // What is in service for the zone, for logs: "serial N (signed at ...,
   // signatures valid until ...)", or "nothing".
@@ -137,20 +151,39 @@ class ZoneLoader {
     unsigned input_failures = 0;
     SigningStatus history;      // the counters and last outcome part of SigningStatus
     double signing_s = 0;       // how long signing takes (decaying maximum): re-signs start this early
+    size_t change_log_bytes = kUnknownLog;  // the saved version's change log; unknown: save whole next
+    // For scheduling re-signs: the earliest RRSIG expiration of the version
+    // in service, once known. A change keeps the one before unless it brings
+    // an earlier one: never later than the truth, so a re-sign is never late
+    // (status and metrics compute the exact one).
+    // The policy parameters the version in service was signed under (empty
+    // after a restart: taken to be the configured ones).
+    std::string signed_under;
+    bool earliest_known = false;
+    std::optional<uint32_t> earliest_expiration;
   };
+  static constexpr size_t kUnknownLog = SIZE_MAX;
 
   // Shared: a signing holds its keystore while a failure or reload closes it.
   std::shared_ptr<keystore::Keystore> keystore_for(const conf::PolicyConfig& policy);
   std::shared_ptr<std::mutex> signing_lock(const std::string& zone);
   void keystore_failed(const std::string& name, const std::string& error);
   // Writes the signed version and its journal to the state dir; "" or why not.
-  std::string save_version(const std::string& zone, const SignedVersion& version, const xfr::Journal* journal) const;
+  // `change` (may be null): the version is that change to the one saved
+  // before, and is appended to its change log when `change_log_bytes` (the
+  // log's size, updated) allows.
+  struct IncrementalVersion;
+  std::string save_version(const std::string& zone, const SignedVersion& version, const xfr::Journal* journal,
+                           const IncrementalVersion* change, size_t& change_log_bytes) const;
   void note_save_outcome(const conf::ZoneConfig& zone, ZoneState& state, const std::string& error, std::time_t now);
   void retry_save(const conf::ZoneConfig& zone, std::time_t now);
   // Signs what `read_unsigned` gives (for a re-sign: the version in
   // service, and `read_unsigned` is not called) and publishes it.
+  // With `change` (an IXFR's), nothing is read: the change is signed alone,
+  // or, when it cannot be, *declined is set and nothing is done.
   bool sign_and_publish(const conf::ZoneConfig& zone, const std::function<signer::Zone()>& read_unsigned,
-                        const std::string& source, Reason reason);
+                        const std::string& source, Reason reason, const signer::UnsignedChange* change = nullptr,
+                        bool* declined = nullptr);
   // A new input signed as a change to `served` (zone_loader_incremental.cpp).
   struct IncrementalVersion {
     bool unchanged = false;  // the input is the one in service: nothing to publish
@@ -158,16 +191,21 @@ class ZoneLoader {
     signer::SignStats stats;
     std::shared_ptr<const xfr::ZoneDiff> diff;
     std::string laps;  // where its time went
+    signer::SignedChange signed_change;  // what replaces the owners it touched
     std::vector<std::string> names, hashed_owners;  // the owners it replaced (zone_loader_incremental.cpp)
   };
   // nullopt (the reason logged) when the input needs whole-zone signing.
   // `input` is finalized on the way.
+  // The change is `given` (an IXFR's), or found by comparing `input` (then
+  // finalized) with `served`.
   std::optional<IncrementalVersion> sign_incrementally(const conf::ZoneConfig& zone, const SignedVersion& served,
-                                                       signer::Zone& input, uint32_t input_serial,
-                                                       const signer::ZoneKeys& keys, const signer::SignOptions& options,
-                                                       const std::string& source);
+                                                       signer::Zone* input, const signer::UnsignedChange* given,
+                                                       uint32_t input_serial, const signer::ZoneKeys& keys,
+                                                       const signer::SignOptions& options, const std::string& source);
   // Promise 3 for a change: the independent check around what it replaced
   // (signer::self_check_change); throws with the problems found.
+  // The earliest expiration among the RRSIGs a change added.
+  static std::optional<uint32_t> earliest_added(const xfr::ZoneDiff& diff);
   static void check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,
                                              uint32_t now, const std::vector<std::vector<uint8_t>>& unpublished_signers);
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,

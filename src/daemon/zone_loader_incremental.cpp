@@ -4,6 +4,7 @@
 // difference. Whole-zone signing remains for what a change cannot express.
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "daemon/input_change.h"
@@ -12,6 +13,7 @@
 #include "daemon/zone_loader.h"
 #include "dns/rr_type.h"
 #include "signer/self_check_change.h"
+#include "xfr/inbound.h"
 
 namespace wiresign::daemon {
 namespace {
@@ -49,37 +51,52 @@ std::vector<uint8_t> without_serial(std::span<const uint8_t> rdata) {
 }  // namespace
 
 std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
-    const conf::ZoneConfig& zone, const SignedVersion& served, signer::Zone& input, uint32_t input_serial,
-    const signer::ZoneKeys& keys, const signer::SignOptions& options, const std::string& source) {
+    const conf::ZoneConfig& zone, const SignedVersion& served, signer::Zone* input, const signer::UnsignedChange* given,
+    uint32_t input_serial, const signer::ZoneKeys& keys, const signer::SignOptions& options,
+    const std::string& source) {
   const xfr::SignedZone& previous = *served.zone;
   auto skip = [&](const std::string& why) -> std::optional<IncrementalVersion> {
     log_(zone.name + ": signing the whole zone: " + why);
     return std::nullopt;
   };
   PhaseClock laps;
-  input.finalize();
-  laps.lap("sort");
-  size_t limit = std::max(kMinChangedNames, static_cast<size_t>(static_cast<double>(served.input_names) * kMaxChangedShare));
-  std::optional<signer::UnsignedChange> change = input_change(input, previous, limit);
-  if (!change) return skip("more than " + std::to_string(limit) + " names changed");
-  laps.lap("compare");
+  std::optional<signer::UnsignedChange> compared;
+  if (!given) {
+    input->finalize();
+    laps.lap("sort");
+    size_t limit =
+        std::max(kMinChangedNames, static_cast<size_t>(static_cast<double>(served.input_names) * kMaxChangedShare));
+    compared = input_change(*input, previous, limit);
+    if (!compared) return skip("more than " + std::to_string(limit) + " names changed");
+    laps.lap("compare");
+  }
+  const signer::UnsignedChange* change = given ? given : &*compared;
 
+  IncrementalVersion result;
+  // An input equal to the one in service, under the same keys and
+  // parameters, needs nothing signed.
   std::string why_not;
+  if (change->removed.empty() && change->added.empty() && input_serial == served.input_serial &&
+      change->soa.ttl == previous.soa().ttl &&
+      without_serial(change->soa.rdata) == without_serial(previous.soa().rdata)) {
+    if (!signer::same_keys_and_parameters(ServedVersionView(previous), previous.origin(), change->soa, keys, options,
+                                          why_not))
+      return skip(why_not);
+    result.unchanged = true;
+    return result;
+  }
+  // serial keep with an input serial that has not moved: the whole-zone
+  // way says what that means (and no signature is made for nothing here).
+  if (options.policy.serial == conf::SerialPolicy::keep && !options.policy.resign_bump &&
+      !dns::serial_newer(input_serial, previous.serial()))
+    return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");
   auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-  std::optional<signer::SignedChange> signed_change =
-      signer::sign_change(ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not);
+  std::optional<signer::SignedChange> signed_change = signer::sign_change(
+      ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not);
   if (!signed_change) return skip(why_not);
   if (signed_change->stats.serial == previous.serial())
     return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");
   laps.lap("sign");
-  IncrementalVersion result;
-  // Unchanged only now that the keys are known to be the same as well.
-  if (change->removed.empty() && change->added.empty() && input_serial == served.input_serial &&
-      change->soa.ttl == previous.soa().ttl && without_serial(change->soa.rdata) == without_serial(previous.soa().rdata)) {
-    result.unchanged = true;
-    return result;
-  }
-
   std::vector<xfr::OwnerRecords> owners;
   std::vector<std::string_view> names;
   owners.reserve(signed_change->blocks.size());
@@ -94,6 +111,7 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   result.diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_owners(previous, *next, names));
   laps.lap("diff");
   result.laps = laps.laps();
+  result.signed_change = std::move(*signed_change);
   result.version.zone = std::move(next);
   result.version.input_serial = input_serial;
   result.version.input_names = served.input_names + signed_change->names_added - signed_change->names_removed;
@@ -103,6 +121,50 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   result.stats.rrsigs = result.version.zone->count_of(dns::rr_type::RRSIG);
   result.stats.rrsigs_reused = result.stats.rrsigs - (signed_change->stats.rrsigs - signed_change->stats.rrsigs_reused);
   return result;
+}
+
+std::optional<signer::UnsignedChange> change_from_ixfr(const std::vector<xfr::IxfrDiff>& diffs) {
+  if (diffs.empty()) return std::nullopt;
+  signer::UnsignedChange change;
+  auto own = [](const xfr::Record& r) { return signer::UnsignedRecord{r.owner, r.type, r.ttl, r.rdata}; };
+  auto same = [](const signer::UnsignedRecord& a, const xfr::Record& b) {
+    return a.type == b.type && a.rdata == b.rdata && dns::same_name(a.owner, b.owner);
+  };
+  for (const auto& diff : diffs) {
+    for (const auto* list : {&diff.removed, &diff.added}) {
+      for (const auto& r : *list) {
+        // Classes other than IN are refused by whole-zone signing, which says so.
+        if (r.rclass != dns::kClassIN) return std::nullopt;
+        if (dns::is_dnssec_generated_type(r.type)) continue;  // the signer makes its own
+        if (list == &diff.removed) {
+          // Added by an earlier diff of the same transfer: the two cancel out.
+          auto earlier =
+              std::find_if(change.added.begin(), change.added.end(), [&](const auto& a) { return same(a, r); });
+          if (earlier != change.added.end()) change.added.erase(earlier);
+          else change.removed.push_back(own(r));
+        } else {
+          change.added.push_back(own(r));
+        }
+      }
+    }
+    change.soa = own(diff.new_soa);
+  }
+  return change;
+}
+
+std::optional<uint32_t> ZoneLoader::earliest_added(const xfr::ZoneDiff& diff) {
+  std::optional<uint32_t> earliest;
+  for (std::string_view record : xfr::split_records(diff.added)) {
+    if (xfr::record_type(record) != dns::rr_type::RRSIG) continue;
+    // RDATA: type covered, algorithm, labels, original TTL, expiration (RFC 4034 §3.1).
+    size_t owner_end = 0;
+    while (static_cast<uint8_t>(record[owner_end]) != 0) owner_end += 1 + static_cast<uint8_t>(record[owner_end]);
+    size_t rdata = owner_end + 1 + 10;
+    if (rdata + 12 > record.size()) continue;
+    uint32_t expiration = dns::get_u32(reinterpret_cast<const uint8_t*>(record.data()) + rdata + 8);
+    if (!earliest || dns::serial_newer(*earliest, expiration)) earliest = expiration;
+  }
+  return earliest;
 }
 
 void ZoneLoader::check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,
@@ -118,7 +180,7 @@ void ZoneLoader::check_change_before_publishing(const IncrementalVersion& change
   signer::SelfCheckReport report =
       signer::self_check_change(next.origin(), ServedVersionView(next), names, hashed, new_rrsigs, options);
   if (report.problems.empty()) return;
-  std::string text = "the signed change failed its check before publishing (" +
+  std::string text = "the signed version failed its check before publishing (change only, " +
                      std::to_string(report.problems.size()) + " problems): ";
   for (size_t i = 0; i < report.problems.size() && i < 3; ++i) text += (i ? "; " : "") + report.problems[i];
   throw std::runtime_error(text);

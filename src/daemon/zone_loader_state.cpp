@@ -16,11 +16,18 @@ bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
   std::lock_guard signing(*zone_lock);
   std::lock_guard lock(mutex_);
   try {
-    std::optional<SignedVersion> version = state_dir_->load_signed_zone(zone.name);
-    if (!version) return false;
+    std::optional<SavedVersion> saved_version = state_dir_->load_signed_zone(zone.name);
+    if (!saved_version) return false;
+    std::optional<SignedVersion> version = std::move(saved_version->version);
+    if (saved_version->change_log_damaged)
+      log_(zone.name + ": the change log ends in a cut-off entry (a write a crash interrupted, never served); " +
+           "serving serial " + std::to_string(version->zone->serial()) + " from before it");
     std::shared_ptr<const xfr::Journal> journal;
     try {
       std::optional<xfr::Journal> saved = state_dir_->load_journal(zone.name);
+      const xfr::JournalLimits limits{zone.journal_max_entries, zone.journal_max_bytes};
+      for (const auto& diff : saved_version->logged_diffs)
+        saved = (saved ? *saved : xfr::Journal()).with(diff, limits);
       if (saved && saved->newest_serial() == version->zone->serial())
         journal = std::make_shared<const xfr::Journal>(std::move(*saved));
       else if (saved && saved->size())
@@ -32,6 +39,7 @@ bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
     }
     ZoneState& state = states_[zone.name];
     uint32_t serial = version->zone->serial();
+    state.change_log_bytes = saved_version->change_log_damaged ? kUnknownLog : saved_version->change_log_bytes;
     publish(zone, state, std::move(*version), journal);
     // The key states, so that a rollover in progress goes on at its time.
     if (const conf::PolicyConfig* policy = config_->find_policy(zone.policy)) {
@@ -53,11 +61,24 @@ bool ZoneLoader::restore_saved_version(const conf::ZoneConfig& zone) {
 }
 
 std::string ZoneLoader::save_version(const std::string& zone, const SignedVersion& version,
-                                     const xfr::Journal* journal) const {
+                                     const xfr::Journal* journal, const IncrementalVersion* change,
+                                     size_t& change_log_bytes) const {
   if (!state_dir_) return "";
   try {
+    // A change is appended to the log of the version saved whole, until the
+    // log grows past an eighth of that version: then it is saved whole again.
+    if (change && change_log_bytes != kUnknownLog && change_log_bytes < version.zone->wire_size() / 8) {
+      ChangeEntry entry{version.input_serial, version.input_names, version.input_digest, {}, change->diff};
+      for (const auto& block : change->signed_change.blocks)
+        entry.owners.push_back({block.owner, block.hashed, block.records});
+      change_log_bytes = kUnknownLog;  // until the append is known to have worked
+      change_log_bytes = state_dir_->append_signed_change(zone, entry);
+      return "";
+    }
+    change_log_bytes = kUnknownLog;
     state_dir_->save_signed_zone(zone, version);
     state_dir_->save_journal(zone, journal ? *journal : xfr::Journal());
+    change_log_bytes = 0;
     return "";
   } catch (const std::exception& e) {
     return e.what();
@@ -98,10 +119,14 @@ void ZoneLoader::retry_save(const conf::ZoneConfig& zone, std::time_t now) {
   SignedVersion version = *it->second.version;
   std::shared_ptr<const xfr::Journal> journal = it->second.journal;
   lock.unlock();
-  std::string error = save_version(zone.name, version, journal.get());
+  size_t change_log_bytes = kUnknownLog;
+  std::string error = save_version(zone.name, version, journal.get(), nullptr, change_log_bytes);
   lock.lock();
   it = states_.find(zone.name);
-  if (it != states_.end()) note_save_outcome(zone, it->second, error, now);
+  if (it != states_.end()) {
+    it->second.change_log_bytes = change_log_bytes;
+    note_save_outcome(zone, it->second, error, now);
+  }
 }
 
 void ZoneLoader::hold(const conf::ZoneConfig& zone, const signer::Zone& input, uint32_t serial,

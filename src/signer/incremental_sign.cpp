@@ -103,7 +103,59 @@ std::vector<uint8_t> relinked_nsec3(std::span<const uint8_t> rdata, const Nsec3H
   return out;
 }
 
+// Why the apex DNSSEC records `part` (prepared) gets from the keys and the
+// policy, or the keys that sign, differ from the version in service's
+// (`apex_held`); nullopt when they do not.
+std::optional<std::string> apex_change(const std::vector<dns::RecordView>& apex_held, const Zone& part,
+                                       const ZoneKeys& keys) {
+  for (uint16_t type : {rr::DNSKEY, rr::CDS, rr::CDNSKEY, rr::NSEC3PARAM}) {
+    std::vector<dns::RecordView> made;
+    for (const auto& r : part.records_at(0))
+      if (r.type == type) made.push_back(part.view(r));
+    if (apex_set(made, type) != apex_set(apex_held, type))
+      return "the apex " + dns::type_name(type) + " RRset changes (keys, NSEC3 parameters or SOA TTLs)";
+  }
+
+  // The keys that sign must be those that signed the version in service
+  // (a rollover moves every signature, RFC 7583 §3.3).
+  for (bool dnskey_role : {true, false}) {
+    std::set<std::pair<uint8_t, uint16_t>> signing, signed_before;
+    for (const auto& key : dnskey_role ? keys.dnskey_signers : keys.zone_signers)
+      signing.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
+    const uint16_t covered = dnskey_role ? rr::DNSKEY : rr::SOA;
+    for (const auto& r : apex_held)
+      if (r.type == rr::RRSIG && r.rdata.size() >= 18 && dns::get_u16(r.rdata.data()) == covered)
+        signed_before.emplace(r.rdata[2], dns::get_u16(r.rdata.data() + 16));
+    if (signing != signed_before) return "the keys that sign change";
+  }
+
+  return std::nullopt;
+}
+
+// The small zone a change is signed in: the apex of the version in service
+// (the signer's own records there come from the keys again) with `soa`.
+Zone apex_part(const dns::Name& origin, const std::string& apex, const std::vector<dns::RecordView>& apex_held,
+               const UnsignedRecord& soa) {
+  Zone part(origin);
+  for (const auto& r : apex_held)
+    if (!dns::is_dnssec_generated_type(r.type) && r.type != rr::SOA) part.add(apex, r.type, r.ttl, r.rdata);
+  part.add(apex, rr::SOA, soa.ttl, soa.rdata);
+  return part;
+}
+
 }  // namespace
+
+bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name& origin, const UnsignedRecord& soa,
+                              const ZoneKeys& keys, const SignOptions& options, std::string& why) {
+  const std::string apex = lower(origin.wire());
+  std::vector<dns::RecordView> apex_held;
+  previous.records_at(apex, apex_held);
+  Zone part = apex_part(origin, apex, apex_held, soa);
+  prepare_zone(part, keys, options, "the apex", {});
+  std::optional<std::string> change = apex_change(apex_held, part, keys);
+  if (change) why = *change;
+  return !change;
+}
 
 std::optional<SignedChange> sign_change(const SignedVersionView& previous, const dns::Name& origin,
                                         const UnsignedChange& change, const ZoneKeys& keys,
@@ -114,7 +166,10 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     return std::nullopt;
   };
   const auto& policy = options.policy;
-  if (!policy.nsec3) return decline("the zone is signed with NSEC; changes are signed incrementally only with NSEC3");
+  if (!policy.nsec3)
+    return decline(
+        "the zone is signed with NSEC; changes are signed "
+        "incrementally only with NSEC3");
   if (keys.serve_unsigned) return decline("the zone is published unsigned");
   const std::string apex = lower(origin.wire());
 
@@ -156,37 +211,15 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
 
   // The small zone to sign: the apex (the signer's own records there come
   // from the keys again) and every changed name that still has records.
-  Zone part(origin);
   held.clear();
   previous.records_at(apex, held);
   std::vector<dns::RecordView> apex_held = held;
-  for (const auto& r : apex_held)
-    if (!dns::is_dnssec_generated_type(r.type) && r.type != rr::SOA) part.add(apex, r.type, r.ttl, r.rdata);
-  part.add(apex, rr::SOA, change.soa.ttl, change.soa.rdata);
+  Zone part = apex_part(origin, apex, apex_held, change.soa);
   for (const auto& [owner, state] : owners)
     for (const auto& r : state.after) part.add(owner, r.type, r.ttl, r.rdata);
   uint32_t serial = prepare_zone(part, keys, options, source, warn);
 
-  for (uint16_t type : {rr::DNSKEY, rr::CDS, rr::CDNSKEY, rr::NSEC3PARAM}) {
-    std::vector<dns::RecordView> made;
-    for (const auto& r : part.records_at(0))
-      if (r.type == type) made.push_back(part.view(r));
-    if (apex_set(made, type) != apex_set(apex_held, type))
-      return decline("the apex " + dns::type_name(type) + " RRset changes (keys, NSEC3 parameters or SOA TTLs)");
-  }
-
-  // The keys that sign must be those that signed the version in service
-  // (a rollover moves every signature, RFC 7583 §3.3).
-  for (bool dnskey_role : {true, false}) {
-    std::set<std::pair<uint8_t, uint16_t>> signing, signed_before;
-    for (const auto& key : dnskey_role ? keys.dnskey_signers : keys.zone_signers)
-      signing.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
-    const uint16_t covered = dnskey_role ? rr::DNSKEY : rr::SOA;
-    for (const auto& r : apex_held)
-      if (r.type == rr::RRSIG && r.rdata.size() >= 18 && dns::get_u16(r.rdata.data()) == covered)
-        signed_before.emplace(r.rdata[2], dns::get_u16(r.rdata.data() + 16));
-    if (signing != signed_before) return decline("the keys that sign change");
-  }
+  if (std::optional<std::string> why = apex_change(apex_held, part, keys)) return decline(*why);
 
   // What each changed name is now; anything that would change the names
   // around it is left to whole-zone signing.

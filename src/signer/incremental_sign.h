@@ -65,6 +65,12 @@ struct SignedChange {
   size_t names_added = 0, names_removed = 0;
 };
 
+// Whether `keys` and `options` give the apex DNSSEC records (DNSKEY, CDS,
+// CDNSKEY, NSEC3PARAM) of `previous` and sign with the same keys, with `soa`
+// as the new SOA; when not, `why`. Signs nothing.
+bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name& origin, const UnsignedRecord& soa,
+                              const ZoneKeys& keys, const SignOptions& options, std::string& why);
+
 // Signs `change` to `previous` under `keys` and `options` (whose `reuse`
 // offers the previous version's signatures). nullopt, with `why_not` set,
 // when the change needs whole-zone signing; dns::ZoneFileError naming

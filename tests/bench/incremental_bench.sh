@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Incremental signing in wiresignd: a zone of N names (default 1,000,000) is
-# signed once, then one record is added and the new version signed again;
-# prints the daemon's own timing of both signings (from having the unsigned
-# version to publishing it and queuing its NOTIFY, per phase), the RRSIGs
-# made and kept, and the time a restart after kill -9 takes to serve the
-# zone again. Software keys (files); runs in a temporary directory.
-# usage: tests/bench/incremental_bench.sh [NAMES]   (needs a built build/)
+# signed once, then one record is added, three times, and each new version
+# signed again; prints the daemon's own timing of every signing (from having
+# the unsigned input, or the IXFR's changes, to publishing it and queuing its
+# NOTIFY, per phase), the RRSIGs made and kept, and the time a restart after
+# kill -9 takes to serve the zone again. Software keys (files); runs in a
+# temporary directory.
+# SOURCE=file (default): the zone is wiresignd's `file:`, edited in place.
+# SOURCE=ixfr: BIND (named, ixfr-from-differences) is the primary; each change
+#   is made in its zone file and `rndc reload`ed, and reaches wiresignd by
+#   NOTIFY and IXFR, so the signing starts from the transfer's changes.
+# usage: [SOURCE=ixfr] tests/bench/incremental_bench.sh [NAMES]   (needs a built build/, or BUILD=dir)
 set -euo pipefail
 names=${1:-1000000}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -13,10 +18,45 @@ build=${BUILD:-$root/build}
 wiresignd=$build/src/wiresignd
 [[ -x $wiresignd ]] || { echo "build first: $wiresignd not found" >&2; exit 1; }
 dir=$(mktemp -d /tmp/wiresign-bench.XXXXXX)
-trap 'kill $daemon 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+source_kind=${SOURCE:-file}
+named_pid=""
+trap 'kill $daemon $named_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 port=$((20000 + RANDOM % 20000))
+primary_port=$((port + 2))
+rndc_key="hmac-sha256:rndc:YmVuY2gtcm5kYy1rZXktbm90LWEtc2VjcmV0LTAxMjM0NTY="
 
 python3 "$root/tools/gen_zone.py" bench.test. "$names" > "$dir/zone"
+if [[ $source_kind == ixfr ]]; then
+  command -v named > /dev/null || { echo "SOURCE=ixfr needs BIND (named)" >&2; exit 1; }
+  cat > "$dir/named.conf" <<NAMED
+options {
+  directory "$dir";
+  pid-file "$dir/named.pid";
+  listen-on port $primary_port { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  notify explicit;
+  also-notify { 127.0.0.1 port $port; };
+  allow-transfer { 127.0.0.1; };
+  ixfr-from-differences yes;
+  dnssec-validation no;
+};
+key "rndc" { algorithm hmac-sha256; secret "${rndc_key##*:}"; };
+controls { inet 127.0.0.1 port $((port + 3)) allow { 127.0.0.1; } keys { "rndc"; }; };
+zone "bench.test" { type primary; file "zone"; };
+NAMED
+  named -g -c "$dir/named.conf" > "$dir/named.log" 2>&1 &
+  named_pid=$!
+  source_line="primaries: [\"127.0.0.1:$primary_port\"]"
+else
+  source_line="file: $dir/zone"
+fi
+# change N: one more record, serial N, made known to the source.
+change() {
+  echo "added-by-bench-$1 IN A 192.0.2.$1" >> "$dir/zone"
+  sed -i -E "s/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 $1 /" "$dir/zone"
+  [[ $source_kind != ixfr ]] || rndc -s 127.0.0.1 -p $((port + 3)) -y "$rndc_key" reload bench.test > /dev/null
+}
 cat > "$dir/wiresign.yaml" <<EOF
 server:
   listen: ["127.0.0.1:$port"]
@@ -32,7 +72,7 @@ policies:
 zones:
   - name: bench.test
     policy: default
-    file: $dir/zone
+    $source_line
     allow-transfer: ["127.0.0.1"]
     notify: ["127.0.0.1:$((port + 1))"]
 EOF
@@ -56,10 +96,12 @@ wait_lines() {
 start
 wait_lines "bench.test.: signed serial" 1
 full=$(grep "bench.test.: signed serial" "$dir/log" | tail -n1)
-echo "added-by-bench IN A 192.0.2.1" >> "$dir/zone"
-sed -i -E 's/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 2 /' "$dir/zone"
-wait_lines "bench.test.: signed serial" 2
-incremental=$(grep "bench.test.: signed serial" "$dir/log" | tail -n1)
+for n in 2 3 4; do
+  change "$n"
+  wait_lines "bench.test.: signed serial" "$n"
+done
+changes=$(grep "bench.test.: signed serial" "$dir/log" | tail -n3)
+incremental=$(tail -n1 <<< "$changes")
 serial=$(sed -E 's/.*signed serial ([0-9]+) .*/\1/' <<< "$incremental")
 
 kill -9 "$daemon"
@@ -75,8 +117,9 @@ t1=$(date +%s.%N)
 [[ $got == "$serial" ]] || { echo "restart did not serve serial $serial" >&2; exit 1; }
 resigned=$(grep -c "bench.test.: signed serial" "$dir/log" || true)
 
-echo "names: $names"
+echo "names: $names, source: $source_kind"
 echo "full signing:        ${full#*serial }"
-echo "one-record change:   ${incremental#*serial }"
+while read -r line; do echo "one-record change:   ${line#*serial }"; done <<< "$changes"
+grep "signing the whole zone" "$dir/log" || true
 printf 'restart after kill -9 until serial %s is served: %.2f s (signings after restart: %d)\n' \
-  "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 2))"
+  "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 4))"

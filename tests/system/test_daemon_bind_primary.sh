@@ -132,6 +132,10 @@ check "the BIND secondary follows by wiresignd's NOTIFY: serial 2026112321" wait
 check "and its copy validates" axfr_validates "$secondary_port" example.test
 check "the change came from BIND by IXFR (ixfr-from-differences), one diff applied" \
   grep -q "example.test.: IXFR from 127.0.0.1:$primary_port (1 diffs, 1 records removed, 1 added)" "$TMP/daemon.log"
+signed_line=$(grep "example.test.: signed serial 2026112321 " "$TMP/daemon.log" || true)
+check "the IXFR's change was signed alone, against the version in service (${signed_line##*RRSIGs})" \
+  grep -q "change (" <<< "$signed_line"
+check "and nothing fell back to whole-zone signing" test -z "$(grep "signing the whole zone" "$TMP/daemon.log")"
 check "wiresignd sent the BIND secondary an incremental transfer from its journal" \
   grep -q "example.test.: IXFR to 127.0.0.1: serial 2026112321, incremental from serial 2026112302" "$TMP/daemon.log"
 ixfr_in=$(grep -E "Transfer completed: .* \(serial 2026112321\)" "$TMP/secondary/named.log" | sed -E 's/.* ([0-9]+) records.*/\1/' | head -n1)

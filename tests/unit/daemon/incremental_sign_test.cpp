@@ -164,7 +164,8 @@ signer::SelfCheckReport check_change(const xfr::SignedZone& previous, const std:
 void expect_self_check_passes(const xfr::SignedZone& zone, const std::string& what) {
   signer::SelfCheckOptions options;
   options.threads = 2;
-  signer::SelfCheckReport report = signer::self_check_zone(kOrigin, zone.wire(), nullptr, options);
+  std::string scratch;
+  signer::SelfCheckReport report = signer::self_check_zone(kOrigin, zone.wire(scratch), nullptr, options);
   EXPECT_TRUE(report.problems.empty()) << what << ": " << (report.problems.empty() ? "" : report.problems[0]);
   EXPECT_GT(report.rrsigs_verified, 0u);
 }
