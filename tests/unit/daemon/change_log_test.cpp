@@ -55,10 +55,21 @@ daemon::ChangeEntry change_to(const xfr::SignedZone& before, uint32_t serial, st
   return entry;
 }
 
+// A state dir of its own, removed afterwards.
+struct TempStateDir {
+  std::filesystem::path dir = make_dir();
+  daemon::StateDir state{dir.string()};
+  ~TempStateDir() { std::filesystem::remove_all(dir); }
+  static std::filesystem::path make_dir() {
+    char pattern[] = "/tmp/wiresign-changelog-XXXXXX";
+    return mkdtemp(pattern);
+  }
+};
+
 TEST(ChangeLog, ChangesAppendedAfterAWholeSaveComeBackInOrder) {
-  char pattern[] = "/tmp/wiresign-changelog-XXXXXX";
-  std::filesystem::path dir = mkdtemp(pattern);
-  daemon::StateDir state(dir.string());
+  TempStateDir temp;
+  const auto& dir = temp.dir;
+  daemon::StateDir& state = temp.state;
   daemon::SignedVersion base;
   base.zone = std::make_shared<xfr::SignedZone>(kOrigin, soa(10) + host("www", 1));
   base.input_serial = 10;
@@ -107,13 +118,12 @@ TEST(ChangeLog, ChangesAppendedAfterAWholeSaveComeBackInOrder) {
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->version.zone->serial(), 12u);
   EXPECT_TRUE(loaded->logged_diffs.empty());
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ChangeLog, EntriesFromBeforeTheLastWholeSaveAreNotApplied) {
-  char pattern[] = "/tmp/wiresign-changelog-XXXXXX";
-  std::filesystem::path dir = mkdtemp(pattern);
-  daemon::StateDir state(dir.string());
+  TempStateDir temp;
+  const auto& dir = temp.dir;
+  daemon::StateDir& state = temp.state;
   daemon::SignedVersion base;
   base.zone = std::make_shared<xfr::SignedZone>(kOrigin, soa(20) + host("www", 1));
   std::string apex, www;
@@ -130,7 +140,6 @@ TEST(ChangeLog, EntriesFromBeforeTheLastWholeSaveAreNotApplied) {
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->version.zone->serial(), 30u);
   EXPECT_TRUE(loaded->logged_diffs.empty());
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

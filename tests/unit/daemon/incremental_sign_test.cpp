@@ -104,16 +104,7 @@ struct SigningSetup {
   // The change signed alone; nullptr (and `why`) when sign_change declines.
   std::shared_ptr<xfr::SignedZone> sign_incrementally(signer::Zone zone, const std::shared_ptr<xfr::SignedZone>& previous,
                                                       std::string& why, size_t* blocks = nullptr) {
-    daemon::PreviousSignatures reuse(previous);
-    signer::SignOptions o = options;
-    o.reuse = &reuse;
-    o.reuse_until = o.now + 86400;
-    o.published_serial = previous->serial();
-    zone.finalize();
-    auto change = daemon::input_change(zone, *previous, 1000);
-    EXPECT_TRUE(change);
-    auto signed_change =
-        signer::sign_change(daemon::ServedVersionView(*previous), kOrigin, *change, keys, o, "zone", {}, why);
+    auto signed_change = sign_change(std::move(zone), previous, why);
     if (!signed_change) return nullptr;
     if (blocks) *blocks = signed_change->blocks.size();
     std::vector<xfr::OwnerRecords> owners;
