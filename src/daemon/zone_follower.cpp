@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "dns/name.h"
 #include "dns/record.h"
@@ -221,10 +222,12 @@ uint32_t ZoneFollower::refresh_once() {
       outcome_ = how + ": serial " + std::to_string(serial);
       const std::string source = how + " serial " + std::to_string(serial);
       std::optional<bool> published;
+      std::chrono::steady_clock::time_point copy_started;
       if (!fetched.diffs.empty()) {
         // The changes are signed on their own first; our unsigned copy is
         // brought up to date after they are served and NOTIFY is out.
         published = loader_.load_transferred_change(zone_, fetched.diffs, source);
+        copy_started = std::chrono::steady_clock::now();
         try {
           records = xfr::apply_ixfr(current_records(), fetched.diffs);
         } catch (const std::exception& e) {
@@ -255,6 +258,14 @@ uint32_t ZoneFollower::refresh_once() {
             log_(zone_.name + ": could not save serial " + std::to_string(serial) + " to the state dir: " + e.what() +
                  "; still serving it from memory");
           }
+        }
+        // Done after the NOTIFY, but it holds the zone's next refresh: said, so that it can be watched.
+        if (published) {
+          char seconds[32];
+          std::snprintf(seconds, sizeof seconds, "%.3f",
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started).count());
+          log_(zone_.name + ": unsigned copy brought to serial " + std::to_string(serial) + " and saved (" +
+               std::to_string(records.size()) + " records, " + seconds + " s after publishing)");
         }
       }
       failures_ = 0;

@@ -119,5 +119,6 @@ echo "names: $names, source: $source_kind"
 echo "full signing:        ${full#*serial }"
 while read -r line; do echo "one-record change:   ${line#*serial }"; done <<< "$changes"
 grep "signing the whole zone" "$dir/log" || true
+grep "unsigned copy brought to serial" "$dir/log" | sed 's/^[^ ]* /after the NOTIFY: /' || true
 printf 'restart after kill -9 until serial %s is served: %.2f s (signings after restart: %d)\n' \
   "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 4))"

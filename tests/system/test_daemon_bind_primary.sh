@@ -136,6 +136,8 @@ signed_line=$(grep "example.test.: signed serial 2026112321 " "$TMP/daemon.log" 
 check "the IXFR's change was signed alone, against the version in service (${signed_line##*RRSIGs})" \
   grep -q "change (" <<< "$signed_line"
 check "and nothing fell back to whole-zone signing" test -z "$(grep "signing the whole zone" "$TMP/daemon.log")"
+check "then the unsigned copy, the base of the next IXFR, was brought to the primary's serial" \
+  wait_log "example.test.: unsigned copy brought to serial 2026112320 and saved"
 check "wiresignd sent the BIND secondary an incremental transfer from its journal" \
   grep -q "example.test.: IXFR to 127.0.0.1: serial 2026112321, incremental from serial 2026112302" "$TMP/daemon.log"
 ixfr_in=$(grep -E "Transfer completed: .* \(serial 2026112321\)" "$TMP/secondary/named.log" | sed -E 's/.* ([0-9]+) records.*/\1/' | head -n1)
