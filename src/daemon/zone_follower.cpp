@@ -198,9 +198,7 @@ uint32_t ZoneFollower::refresh_once() {
           backwards_serial_logged_ = serial;
           log_(zone_.name + ": the primary " + primary.str() + " has serial " + std::to_string(serial) +
                ", older than ours (" + std::to_string(*unsigned_serial_) +
-               "); not transferred. If the primary was reset on purpose: "
-               "wiresign zone retransfer " +
-               zone_.name);
+               "); not transferred. If the primary was reset on purpose: wiresign zone retransfer " + zone_.name);
           outcome_ += "; its serial is OLDER than ours " + std::to_string(*unsigned_serial_);
         }
         return refresh_s_;
@@ -235,8 +233,7 @@ uint32_t ZoneFollower::refresh_once() {
             // Served already, but our copy disagrees with the primary's diffs:
             // the next check transfers the whole zone to mend it.
             log_(zone_.name + ": IXFR does not apply to our unsigned copy (" + e.what() +
-                 "); serving the signed change, and transferring the whole "
-                 "zone at the next check");
+                 "); serving the signed change, and transferring the whole zone at the next check");
             std::lock_guard lock(mutex_);
             force_transfer_ = true;
             return 1;

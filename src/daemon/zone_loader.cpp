@@ -142,9 +142,7 @@ void ZoneLoader::forget(const conf::ZoneConfig& zone) {
   states_.erase(zone.name);
   key_manager_.forget(zone.name);
   zones_.remove(dns::Name::from_text(zone.name).wire());
-  log_(zone.name +
-       ": removed from the configuration; no longer served (its "
-       "state dir files stay)");
+  log_(zone.name + ": removed from the configuration; no longer served (its state dir files stay)");
 }
 
 std::shared_ptr<keystore::Keystore> ZoneLoader::keystore_for(const conf::PolicyConfig& policy) {
@@ -555,7 +553,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     state.input_retry_at = 0;
     note_save_outcome(zone, state, save_error, now);
     key_manager_.commit(zone.name, key_plan, std::time(nullptr));
-    state.signing_s = std::max(clock.total(), state.signing_s / 2);  // for schedule_resign
+    // For schedule_resign: how long a whole signing takes (a re-sign is one),
+    // so a change signed alone in milliseconds does not count.
+    if (!incremental) state.signing_s = std::max(clock.total(), state.signing_s / 2);
     schedule_resign(zone, state, now);
     clock.lap("publish");
 

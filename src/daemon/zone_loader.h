@@ -152,13 +152,13 @@ class ZoneLoader {
     SigningStatus history;      // the counters and last outcome part of SigningStatus
     double signing_s = 0;       // how long signing takes (decaying maximum): re-signs start this early
     size_t change_log_bytes = kUnknownLog;  // the saved version's change log; unknown: save whole next
+    // The policy parameters the version in service was signed under (empty
+    // after a restart: taken to be the configured ones).
+    std::string signed_under;
     // For scheduling re-signs: the earliest RRSIG expiration of the version
     // in service, once known. A change keeps the one before unless it brings
     // an earlier one: never later than the truth, so a re-sign is never late
     // (status and metrics compute the exact one).
-    // The policy parameters the version in service was signed under (empty
-    // after a restart: taken to be the configured ones).
-    std::string signed_under;
     bool earliest_known = false;
     std::optional<uint32_t> earliest_expiration;
   };
@@ -192,20 +192,18 @@ class ZoneLoader {
     std::shared_ptr<const xfr::ZoneDiff> diff;
     std::string laps;  // where its time went
     signer::SignedChange signed_change;  // what replaces the owners it touched
-    std::vector<std::string> names, hashed_owners;  // the owners it replaced (zone_loader_incremental.cpp)
   };
-  // nullopt (the reason logged) when the input needs whole-zone signing.
-  // `input` is finalized on the way.
   // The change is `given` (an IXFR's), or found by comparing `input` (then
-  // finalized) with `served`.
+  // finalized) with `served`; nullopt (the reason logged) when the input
+  // needs whole-zone signing.
   std::optional<IncrementalVersion> sign_incrementally(const conf::ZoneConfig& zone, const SignedVersion& served,
                                                        signer::Zone* input, const signer::UnsignedChange* given,
                                                        uint32_t input_serial, const signer::ZoneKeys& keys,
                                                        const signer::SignOptions& options, const std::string& source);
-  // Promise 3 for a change: the independent check around what it replaced
-  // (signer::self_check_change); throws with the problems found.
   // The earliest expiration among the RRSIGs a change added.
   static std::optional<uint32_t> earliest_added(const xfr::ZoneDiff& diff);
+  // Promise 3 for a change: the independent check around what it replaced
+  // (signer::self_check_change); throws with the problems found.
   static void check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,
                                              uint32_t now, const std::vector<std::vector<uint8_t>>& unpublished_signers);
   void publish(const conf::ZoneConfig& zone, ZoneState& state, SignedVersion version,

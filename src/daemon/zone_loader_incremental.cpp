@@ -104,14 +104,12 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   for (const auto& block : signed_change->blocks) {
     owners.push_back({block.owner, block.hashed, block.records});
     names.push_back(block.owner);
-    (block.hashed ? result.hashed_owners : result.names).push_back(block.owner);
   }
   auto next = std::make_shared<xfr::SignedZone>(previous.with_owners(owners));
   laps.lap("new version");
   result.diff = std::make_shared<const xfr::ZoneDiff>(xfr::diff_owners(previous, *next, names));
   laps.lap("diff");
   result.laps = laps.laps();
-  result.signed_change = std::move(*signed_change);
   result.version.zone = std::move(next);
   result.version.input_serial = input_serial;
   result.version.input_names = served.input_names + signed_change->names_added - signed_change->names_removed;
@@ -120,6 +118,7 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   // Every RRSIG not made for the change was kept, not only those it looked at.
   result.stats.rrsigs = result.version.zone->count_of(dns::rr_type::RRSIG);
   result.stats.rrsigs_reused = result.stats.rrsigs - (signed_change->stats.rrsigs - signed_change->stats.rrsigs_reused);
+  result.signed_change = std::move(*signed_change);
   return result;
 }
 
@@ -170,8 +169,8 @@ std::optional<uint32_t> ZoneLoader::earliest_added(const xfr::ZoneDiff& diff) {
 void ZoneLoader::check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,
                                                 uint32_t now,
                                                 const std::vector<std::vector<uint8_t>>& unpublished_signers) {
-  std::vector<std::string_view> new_rrsigs, names(change.names.begin(), change.names.end()),
-      hashed(change.hashed_owners.begin(), change.hashed_owners.end());
+  std::vector<std::string_view> new_rrsigs, names, hashed;
+  for (const auto& block : change.signed_change.blocks) (block.hashed ? hashed : names).push_back(block.owner);
   for (std::string_view record : xfr::split_records(change.diff->added))
     if (xfr::record_type(record) == dns::rr_type::RRSIG) new_rrsigs.push_back(record);
   signer::SelfCheckOptions options;

@@ -167,9 +167,7 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
   };
   const auto& policy = options.policy;
   if (!policy.nsec3)
-    return decline(
-        "the zone is signed with NSEC; changes are signed "
-        "incrementally only with NSEC3");
+    return decline("the zone is signed with NSEC; changes are signed incrementally only with NSEC3");
   if (keys.serve_unsigned) return decline("the zone is published unsigned");
   const std::string apex = lower(origin.wire());
 
@@ -255,12 +253,9 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     previous.records_at(name, held);
     return !held.empty();
   };
+  // A name, or an empty non-terminal of the version in service.
   auto exists_at = [&](std::string_view name) {
-    auto it = owners.find(std::string(name));
-    if (it != owners.end()) return !it->second.after.empty();
-    held.clear();
-    previous.records_at(name, held);
-    return !held.empty() || in_ring(hasher.hash(name));  // a name, or an empty non-terminal
+    return has_records_at(name) || (!owners.count(std::string(name)) && in_ring(hasher.hash(name)));
   };
 
   std::set<Nsec3Hash> added, removed;
@@ -331,15 +326,13 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
   // The NSEC3 records that change: the changed names' own, and the ring
   // neighbours before every name that joins or leaves it.
   NewRing ring(previous, added, removed);
-  std::set<Nsec3Hash> touched(added.begin(), added.end());
+  std::set<Nsec3Hash> touched(removed.begin(), removed.end());
   for (const auto& [hash, index] : rewritten) touched.insert(hash);
   for (const auto* set : {&added, &removed})
     for (const auto& hash : *set) touched.insert(ring.before(hash));
   std::vector<uint16_t> types;
   std::vector<uint8_t> rdata;
-  std::set<Nsec3Hash> blocks_hashes(touched.begin(), touched.end());
-  blocks_hashes.insert(removed.begin(), removed.end());
-  for (const auto& hash : blocks_hashes) {
+  for (const auto& hash : touched) {
     std::string owner = hashed_owner(hash);
     if (removed.count(hash)) {
       result.blocks.push_back({owner, true, {}});
