@@ -25,6 +25,14 @@ class ServedVersionView : public signer::SignedVersionView {
   explicit ServedVersionView(const xfr::SignedZone& zone) : zone_(zone) {}
   void records_at(std::string_view owner, std::vector<dns::RecordView>& out) const override;
   bool has_names_below(std::string_view owner) const override { return zone_.has_names_below(owner); }
+  std::optional<std::string> name_after(std::string_view owner) const override {
+    auto name = zone_.name_after(owner);
+    return name ? std::optional<std::string>(*name) : std::nullopt;
+  }
+  std::optional<std::string> name_before(std::string_view owner) const override {
+    auto name = zone_.name_before(owner);
+    return name ? std::optional<std::string>(*name) : std::nullopt;
+  }
   std::optional<signer::Nsec3Hash> nsec3_after(const std::optional<signer::Nsec3Hash>& hash) const override;
   std::optional<signer::Nsec3Hash> nsec3_before(const std::optional<signer::Nsec3Hash>& hash) const override;
 

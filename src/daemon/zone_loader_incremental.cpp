@@ -61,11 +61,11 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   };
   PhaseClock laps;
   std::optional<signer::UnsignedChange> compared;
+  const size_t limit =
+      std::max(kMinChangedNames, static_cast<size_t>(static_cast<double>(served.input_names) * kMaxChangedShare));
   if (!given) {
     input->finalize();
     laps.lap("sort");
-    size_t limit =
-        std::max(kMinChangedNames, static_cast<size_t>(static_cast<double>(served.input_names) * kMaxChangedShare));
     compared = input_change(*input, previous, limit);
     if (!compared) return skip("more than " + std::to_string(limit) + " names changed");
     laps.lap("compare");
@@ -92,7 +92,7 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
     return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");
   auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
   std::optional<signer::SignedChange> signed_change = signer::sign_change(
-      ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not);
+      ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not, limit);
   if (!signed_change) return skip(why_not);
   if (signed_change->stats.serial == previous.serial())
     return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");

@@ -1,16 +1,20 @@
-// Signing a change (incremental_sign.h): the changed names are gathered into
-// a small zone with the apex, prepared and signed like a whole zone by the
-// same NameSigner, and the NSEC3 ring is mended around them.
+// Signing a change (incremental_sign.h): the changed names (and the names
+// below a cut that comes or goes) are gathered into a small zone with the
+// apex, prepared and signed like a whole zone by the same NameSigner; the
+// NSEC chain is relinked around them, or the NSEC3 ring mended around them
+// and the empty non-terminals that appear or vanish above them.
 #include "signer/incremental_sign.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "dns/base_encoding.h"
 #include "dns/rr_type.h"
 #include "dns/zone_reader.h"
 #include "signer/name_signer.h"
+#include "signer/nsec_chain.h"
 
 namespace wiresign::signer {
 namespace {
@@ -37,14 +41,21 @@ std::string record_text(const UnsignedRecord& r) { return dns::to_text(r.owner) 
 // One changed owner: its unsigned records before and after.
 struct OwnerState {
   std::vector<UnsignedRecord> before, after;
-  bool cut_before = false;  // NS or DNAME
 };
+
+// The same records, in any order.
+bool same_records(std::vector<UnsignedRecord> a, std::vector<UnsignedRecord> b) {
+  auto key = [](const UnsignedRecord& r) { return std::tie(r.type, r.rdata, r.ttl); };
+  auto less = [&](const UnsignedRecord& x, const UnsignedRecord& y) { return key(x) < key(y); };
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](const auto& x, const auto& y) { return key(x) == key(y); });
+}
 
 bool has(const std::vector<UnsignedRecord>& records, uint16_t type) {
   return std::any_of(records.begin(), records.end(), [&](const UnsignedRecord& r) { return r.type == type; });
 }
 
-bool cuts(const std::vector<UnsignedRecord>& records) { return has(records, rr::NS) || has(records, rr::DNAME); }
 
 // The records of `type` at the apex, (TTL, RDATA) sorted, to compare what
 // the keys and policy make now with what is in service.
@@ -160,40 +171,50 @@ bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name
 std::optional<SignedChange> sign_change(const SignedVersionView& previous, const dns::Name& origin,
                                         const UnsignedChange& change, const ZoneKeys& keys,
                                         const SignOptions& options, const std::string& source,
-                                        const WarningSink& warn, std::string& why_not) {
+                                        const WarningSink& warn, std::string& why_not, size_t max_names) {
   auto decline = [&](std::string why) -> std::optional<SignedChange> {
     why_not = std::move(why);
     return std::nullopt;
   };
   const auto& policy = options.policy;
-  if (!policy.nsec3)
-    return decline("the zone is signed with NSEC; changes are signed incrementally only with NSEC3");
+  const bool nsec3 = policy.nsec3;
   if (keys.serve_unsigned) return decline("the zone is published unsigned");
   const std::string apex = lower(origin.wire());
 
-  // Each changed owner's records before and after.
-  std::map<std::string, OwnerState, CanonicalLess> owners;
   std::vector<dns::RecordView> held;
-  auto state_of = [&](const std::string& owner) -> OwnerState* {
+  auto read = [&](std::string_view owner) -> const std::vector<dns::RecordView>& {
+    held.clear();
+    previous.records_at(owner, held);
+    return held;
+  };
+  auto unsigned_part = [](const std::vector<dns::RecordView>& records, std::vector<UnsignedRecord>& out) {
+    for (const auto& r : records)
+      if (!dns::is_dnssec_generated_type(r.type) && r.type != rr::SOA)
+        out.push_back({std::string(r.owner), r.type, r.ttl, {r.rdata.begin(), r.rdata.end()}});
+  };
+
+  // Each changed owner's records before and after; the apex apart (it is
+  // always signed again, for its SOA).
+  const std::vector<dns::RecordView> apex_held = read(apex);
+  OwnerState apex_state;
+  unsigned_part(apex_held, apex_state.before);
+  apex_state.after = apex_state.before;
+  std::map<std::string, OwnerState, CanonicalLess> owners;
+  auto state_of = [&](const std::string& owner) -> OwnerState& {
+    if (owner == apex) return apex_state;
     auto [it, fresh] = owners.try_emplace(owner);
     if (fresh) {
-      held.clear();
-      previous.records_at(owner, held);
-      for (const auto& r : held) {
-        if (dns::is_dnssec_generated_type(r.type)) continue;
-        it->second.before.push_back({std::string(r.owner), r.type, r.ttl, {r.rdata.begin(), r.rdata.end()}});
-      }
+      unsigned_part(read(owner), it->second.before);
       it->second.after = it->second.before;
-      it->second.cut_before = cuts(it->second.before);
     }
-    return &it->second;
+    return it->second;
   };
   for (const auto* list : {&change.removed, &change.added}) {
     for (const auto& r : *list) {
       if (!dns::is_at_or_below(r.owner, apex))
         throw dns::ZoneFileError(source, 0, "record " + record_text(r) + " is outside the zone " + origin.to_text());
-      if (dns::same_name(r.owner, apex)) return decline("the apex changed beyond its SOA (" + record_text(r) + ")");
-      OwnerState& state = *state_of(lower(r.owner));
+      if (r.type == rr::SOA && dns::same_name(r.owner, apex)) continue;  // change.soa says what it becomes
+      OwnerState& state = state_of(lower(r.owner));
       auto same = [&](const UnsignedRecord& x) { return x.type == r.type && same_rdata(x.rdata, r.rdata); };
       auto found = std::find_if(state.after.begin(), state.after.end(), same);
       if (list == &change.removed) {
@@ -207,97 +228,180 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     }
   }
 
+  // A cut (RFC 4035 §2.2) or DNAME (RFC 6672 §2.3) that comes or goes
+  // changes what every name below it is: those names are signed again too.
+  {
+    std::vector<std::string> turned;
+    for (const auto& [owner, state] : owners)
+      if (has(state.before, rr::NS) != has(state.after, rr::NS) ||
+          has(state.before, rr::DNAME) != has(state.after, rr::DNAME))
+        turned.push_back(owner);
+    for (const auto& top : turned) {
+      for (auto below = previous.name_after(top); below && dns::is_at_or_below(*below, top);
+           below = previous.name_after(*below)) {
+        state_of(*below);
+        if (owners.size() > max_names)
+          return decline("more than " + std::to_string(max_names) + " names change with the cut at " +
+                         dns::to_text(top));
+      }
+    }
+  }
+
+  // What the zone is after the change, at any name: the changed owners'
+  // new records, else those of the version in service.
+  auto changed = [&](std::string_view name) -> const OwnerState* {
+    if (dns::same_name(name, apex)) return &apex_state;
+    auto it = owners.find(std::string(name));
+    return it == owners.end() ? nullptr : &it->second;
+  };
+  auto has_after = [&](std::string_view name, uint16_t type) {
+    if (const OwnerState* state = changed(name)) return has(state->after, type);
+    const auto& records = read(name);
+    return std::any_of(records.begin(), records.end(), [&](const dns::RecordView& r) { return r.type == type; });
+  };
+  auto has_records_after = [&](std::string_view name) {
+    if (const OwnerState* state = changed(name)) return !state->after.empty();
+    return !read(name).empty();
+  };
+  // Below a cut after the change (glue and data the delegation hides).
+  auto occluded_after = [&](std::string_view name) {
+    for (auto p = dns::parent_of(name); p.size() > apex.size(); p = dns::parent_of(p))
+      if (has_after(p, rr::NS)) return true;
+    return false;
+  };
+  // Whether a name other than an NSEC3 owner lies below `name` after the change.
+  auto names_below_after = [&](const std::string& name) {
+    for (auto it = owners.upper_bound(name); it != owners.end() && dns::is_at_or_below(it->first, name); ++it)
+      if (!it->second.after.empty()) return true;
+    for (auto below = previous.name_after(name); below && dns::is_at_or_below(*below, name);
+         below = previous.name_after(*below)) {
+      auto it = owners.find(*below);
+      if (it == owners.end() || !it->second.after.empty()) return true;
+    }
+    return false;
+  };
+  for (const auto& [owner, state] : owners) {
+    if (state.after.empty()) continue;
+    for (auto p = dns::parent_of(owner); p.size() >= apex.size(); p = dns::parent_of(p)) {
+      if (has_after(p, rr::DNAME))
+        throw dns::ZoneFileError(source, 0,
+                                 "record " + record_text(state.after.front()) + " is below the DNAME at " +
+                                     dns::to_text(p) + " (RFC 6672 §2.3 forbids data there)");
+      if (p.size() == apex.size()) break;
+    }
+  }
+
+  // NSEC (RFC 4034 §4.1.1): the chain holds every name with authoritative
+  // data or a cut. Each name that joins or leaves it changes the NSEC of
+  // the name before it, which is signed again (its other signatures kept).
+  auto in_chain_before = [&](std::string_view name) {
+    const auto& records = read(name);
+    return std::any_of(records.begin(), records.end(), [](const dns::RecordView& r) { return r.type == rr::NSEC; });
+  };
+  auto in_chain_after = [&](std::string_view name) {
+    if (dns::same_name(name, apex)) return true;
+    if (const OwnerState* state = changed(name)) return !state->after.empty() && !occluded_after(name);
+    return in_chain_before(name);
+  };
+  // The next (or previous) name in the chain after the change, wrapping round to the apex.
+  auto chain_step = [&](std::string_view from, bool forward) -> std::string {
+    std::string at(from);
+    for (;;) {
+      std::optional<std::string> kept = forward ? previous.name_after(at) : previous.name_before(at);
+      std::optional<std::string> fresh;
+      if (forward) {
+        if (auto it = owners.upper_bound(at); it != owners.end()) fresh = it->first;
+      } else if (auto it = owners.lower_bound(at); it != owners.begin()) {
+        fresh = std::prev(it)->first;
+      }
+      std::optional<std::string> next = kept;
+      if (!kept || (fresh && (dns::canonical_compare(*fresh, *kept) < 0) == forward)) next = fresh;
+      if (!next) return apex;
+      if (in_chain_after(*next)) return *next;
+      at = *next;
+    }
+  };
+  if (!nsec3) {
+    if (!in_chain_before(apex)) return decline("the version in service has no NSEC chain");
+    std::vector<std::string> relink;
+    for (const auto& [owner, state] : owners)
+      if (in_chain_before(owner) != in_chain_after(owner)) relink.push_back(chain_step(owner, false));
+    for (const auto& owner : relink) state_of(owner);
+  }
+
   // The small zone to sign: the apex (the signer's own records there come
   // from the keys again) and every changed name that still has records.
-  held.clear();
-  previous.records_at(apex, held);
-  std::vector<dns::RecordView> apex_held = held;
-  Zone part = apex_part(origin, apex, apex_held, change.soa);
+  Zone part(origin);
+  for (const auto& r : apex_state.after) part.add(apex, r.type, r.ttl, r.rdata);
+  part.add(apex, rr::SOA, change.soa.ttl, change.soa.rdata);
   for (const auto& [owner, state] : owners)
     for (const auto& r : state.after) part.add(owner, r.type, r.ttl, r.rdata);
   uint32_t serial = prepare_zone(part, keys, options, source, warn);
 
   if (std::optional<std::string> why = apex_change(apex_held, part, keys)) return decline(*why);
 
-  // What each changed name is now; anything that would change the names
-  // around it is left to whole-zone signing.
   detail::ZoneLayout layout;
-  layout.kinds.assign(part.name_count(), NameKind::authoritative);
   for (const auto& r : part.records_at(0))
-    if (r.type == rr::NSEC3PARAM) layout.denial_ttl = r.ttl;
+    if (r.type == rr::SOA) layout.denial_ttl = denial_ttl(r.ttl, part.rdata(r));
+  if (!nsec3) {
+    const auto nsec = std::find_if(apex_held.begin(), apex_held.end(),
+                                   [](const dns::RecordView& r) { return r.type == rr::NSEC; });
+    if (nsec->ttl != layout.denial_ttl)
+      return decline("the NSEC TTL changes with the SOA (RFC 9077): every NSEC record changes");
+  }
+  layout.kinds.assign(part.name_count(), NameKind::authoritative);
+  for (size_t i = 1; i < part.name_count(); ++i) {
+    auto records = part.records_at(i);
+    if (occluded_after(part.name(i))) layout.kinds[i] = NameKind::occluded;
+    else if (has_type(records, rr::NS))
+      layout.kinds[i] = has_type(records, rr::DS) ? NameKind::secure_delegation : NameKind::insecure_delegation;
+  }
+  if (!nsec3) {
+    layout.nsec_next.resize(part.name_count());
+    for (size_t i = 0; i < part.name_count(); ++i)
+      if (layout.kinds[i] != NameKind::occluded) layout.nsec_next[i] = chain_step(part.name(i), true);
+  }
+
+  SignedChange result;
+  for (const auto& [owner, state] : owners) {
+    if (state.after.empty() && !state.before.empty()) ++result.names_removed;
+    if (!state.after.empty() && state.before.empty()) ++result.names_added;
+  }
+
+  // NSEC3 (RFC 5155 §7.1): the ring holds the hash of every name with
+  // authoritative data or a cut (opt-out: but insecure ones) and of every
+  // empty non-terminal. The changed names and their ancestors are looked at.
   Nsec3Hasher hasher(options.nsec3_salt, policy.nsec3_iterations);
   auto hashed_owner = [&](const Nsec3Hash& hash) {
     std::string owner(1, static_cast<char>(32));  // base32hex of a 20-octet SHA-1 hash
     dns::append_base32hex(owner, hash);
     return owner + apex;
   };
-  auto in_ring = [&](const Nsec3Hash& hash) {
-    held.clear();
-    previous.records_at(hashed_owner(hash), held);
-    return !held.empty();
+  auto in_ring = [&](const Nsec3Hash& hash) { return !read(hashed_owner(hash)).empty(); };
+  auto in_ring_after = [&](const std::string& name) {
+    if (occluded_after(name)) return false;
+    if (!has_records_after(name)) return names_below_after(name);  // an empty non-terminal, or nothing
+    const bool insecure_cut = has_after(name, rr::NS) && !has_after(name, rr::DS);
+    return !(insecure_cut && policy.opt_out);
   };
-  // A cut (RFC 4035 §2.2) or a DNAME (RFC 6672 §2.3) above a name decides
-  // what the name is; before or after the change.
-  auto cut_at = [&](std::string_view name) {
-    auto it = owners.find(std::string(name));
-    if (it != owners.end()) return it->second.cut_before || cuts(it->second.after);
-    held.clear();
-    previous.records_at(name, held);
-    return std::any_of(held.begin(), held.end(),
-                       [](const dns::RecordView& r) { return r.type == rr::NS || r.type == rr::DNAME; });
-  };
-  auto has_records_at = [&](std::string_view name) {
-    auto it = owners.find(std::string(name));
-    if (it != owners.end()) return !it->second.after.empty();
-    held.clear();
-    previous.records_at(name, held);
-    return !held.empty();
-  };
-  // A name, or an empty non-terminal of the version in service.
-  auto exists_at = [&](std::string_view name) {
-    return has_records_at(name) || (!owners.count(std::string(name)) && in_ring(hasher.hash(name)));
-  };
-
   std::set<Nsec3Hash> added, removed;
-  std::map<Nsec3Hash, size_t> rewritten;  // hash -> name index in `part`
-  SignedChange result;
-  for (const auto& [owner, state] : owners) {
-    for (auto p = dns::parent_of(owner); p.size() > apex.size(); p = dns::parent_of(p))
-      if (cut_at(p)) return decline(dns::to_text(owner) + " is below the delegation or DNAME at " + dns::to_text(p));
-    const bool delegation_after = has(state.after, rr::NS);
-    const bool gone = state.after.empty();
-    const bool names_below = (gone || cuts(state.after) != state.cut_before) && previous.has_names_below(owner);
-    if (names_below && (state.cut_before || !gone))
-      return decline("names below " + dns::to_text(owner) + " change their status");
-    // RFC 5155 §7.1: a name whose data goes while names below it stay is an
-    // empty non-terminal, with an NSEC3 record whose bitmap is empty.
-    const bool becomes_empty_non_terminal = gone && names_below;
-    if (gone && !becomes_empty_non_terminal) {
-      auto parent = dns::parent_of(owner);
-      if (parent.size() > apex.size() && !has_records_at(parent))
-        return decline("removing " + dns::to_text(owner) + " may remove the empty non-terminal above it");
-    }
-    if (!gone && state.before.empty()) {
+  std::map<Nsec3Hash, size_t> rewritten;  // hash -> name index in `part` (SIZE_MAX: an empty non-terminal)
+  if (nsec3) {
+    std::set<std::string, CanonicalLess> ancestors;
+    for (const auto& [owner, state] : owners)
       for (auto p = dns::parent_of(owner); p.size() > apex.size(); p = dns::parent_of(p))
-        if (!exists_at(p)) return decline("adding " + dns::to_text(owner) + " adds the empty non-terminal " + dns::to_text(p));
-    }
-    NameKind kind = NameKind::authoritative;
-    size_t index = SIZE_MAX;
-    if (!gone) {
-      index = part.find_name(owner);
-      if (delegation_after) {
-        kind = has(state.after, rr::DS) ? NameKind::secure_delegation : NameKind::insecure_delegation;
-        layout.kinds[index] = kind;
-      }
-    }
-    Nsec3Hash hash = hasher.hash(owner);
-    const bool was = in_ring(hash);
-    const bool will = becomes_empty_non_terminal || (!gone && !(kind == NameKind::insecure_delegation && policy.opt_out));
-    if (!was && will) added.insert(hash);
-    if (was && !will) removed.insert(hash);
-    if (will) rewritten[hash] = index;
-    if (gone && !state.before.empty()) ++result.names_removed;
-    if (!gone && state.before.empty()) ++result.names_added;
+        if (!owners.count(std::string(p))) ancestors.emplace(p);
+    auto look_at = [&](const std::string& name, bool owner) {
+      Nsec3Hash hash = hasher.hash(name);
+      const bool was = in_ring(hash), will = in_ring_after(name);
+      if (!was && will) added.insert(hash);
+      if (was && !will) removed.insert(hash);
+      if (will && (owner || !was)) rewritten[hash] = has_records_after(name) ? part.find_name(name) : SIZE_MAX;
+    };
+    for (const auto& [owner, state] : owners) look_at(owner, true);
+    for (const auto& name : ancestors) look_at(name, false);
+    // The apex's own NSEC3 lists its types.
+    if (!same_records(apex_state.after, apex_state.before)) rewritten[hasher.hash(apex)] = 0;
   }
 
   std::vector<detail::KeyUse> key_uses = detail::collect_keys(part, keys);
@@ -345,11 +449,10 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
         detail::bitmap_types(part.records_at(own->second), layout.kinds[own->second], false, types);
       make_nsec3_rdata(rdata, policy.opt_out, policy.nsec3_iterations, options.nsec3_salt, ring.next(hash), types);
     } else {
-      held.clear();
-      previous.records_at(owner, held);
-      auto nsec3 = std::find_if(held.begin(), held.end(), [](const dns::RecordView& r) { return r.type == rr::NSEC3; });
-      if (nsec3 == held.end()) throw std::runtime_error(dns::to_text(owner) + ": NSEC3 record missing in the version in service");
-      rdata = relinked_nsec3(nsec3->rdata, ring.next(hash));
+      const auto& records = read(owner);
+      auto record = std::find_if(records.begin(), records.end(), [](const dns::RecordView& r) { return r.type == rr::NSEC3; });
+      if (record == records.end()) throw std::runtime_error(dns::to_text(owner) + ": NSEC3 record missing in the version in service");
+      rdata = relinked_nsec3(record->rdata, ring.next(hash));
     }
     detail::BatchOutput out(OutputForm::wire, 512);
     signer.sign_nsec3_record(owner, rdata, out, stats);

@@ -1,9 +1,12 @@
 // Signing a change to the version in service instead of the whole zone
-// (DESIGN.md, data model): only the changed names' RRsets, their NSEC3
-// records and ring neighbours (RFC 5155 §7.1), and the apex SOA are signed
-// again; every other RRSIG stays. Changes it cannot sign alone (a delegation
-// that comes or goes above other names, a new empty non-terminal, the keys
-// or the NSEC3 parameters) are left to whole-zone signing, with the reason.
+// (DESIGN.md, data model): only the changed names' RRsets, the denial
+// records around them (NSEC: the changed names' and the one before each
+// name that joins or leaves the chain, RFC 4034 §4.1.1; NSEC3: the changed
+// names', the empty non-terminals that appear or vanish above them, and the
+// ring neighbours, RFC 5155 §7.1), the names below a cut that comes or goes,
+// and the apex SOA are signed again; every other RRSIG stays. Changes of the
+// keys, the NSEC3 parameters or the denial TTL are left to whole-zone
+// signing, with the reason.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -29,6 +32,10 @@ class SignedVersionView {
   virtual void records_at(std::string_view owner, std::vector<dns::RecordView>& out) const = 0;
   // Whether some name other than an NSEC3 owner lies below `owner`.
   virtual bool has_names_below(std::string_view owner) const = 0;
+  // The names other than NSEC3 owners in canonical order (RFC 4034 §6.1):
+  // the first after `owner`, the last before it (`owner` need not exist).
+  virtual std::optional<std::string> name_after(std::string_view owner) const = 0;
+  virtual std::optional<std::string> name_before(std::string_view owner) const = 0;
   // The NSEC3 ring in hash order: the first hash after `hash` (after none:
   // the first of all), the last before it (before none: the last of all).
   virtual std::optional<Nsec3Hash> nsec3_after(const std::optional<Nsec3Hash>& hash) const = 0;
@@ -73,11 +80,13 @@ bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name
 
 // Signs `change` to `previous` under `keys` and `options` (whose `reuse`
 // offers the previous version's signatures). nullopt, with `why_not` set,
-// when the change needs whole-zone signing; dns::ZoneFileError naming
-// `source` when the changed names break a zone rule (check_zone).
+// when the change needs whole-zone signing (or would touch more than
+// `max_names` names); dns::ZoneFileError naming `source` when the changed
+// names break a zone rule (check_zone).
 std::optional<SignedChange> sign_change(const SignedVersionView& previous, const dns::Name& origin,
                                         const UnsignedChange& change, const ZoneKeys& keys,
                                         const SignOptions& options, const std::string& source,
-                                        const WarningSink& warn, std::string& why_not);
+                                        const WarningSink& warn, std::string& why_not,
+                                        size_t max_names = SIZE_MAX);
 
 }  // namespace wiresign::signer

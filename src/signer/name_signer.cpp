@@ -131,9 +131,14 @@ void NameSigner::emit_rrset(std::string_view owner, std::span<const RecordEntry>
 }
 
 void NameSigner::emit_nsec(size_t index, NameKind kind, BatchOutput& out, SignStats& stats) {
-  size_t next = index + 1;
-  while (next < zone_.name_count() && layout_.kinds[next] == NameKind::occluded) ++next;
-  std::string_view next_name = next < zone_.name_count() ? zone_.name(next) : zone_.name(0);
+  std::string_view next_name;
+  if (!layout_.nsec_next.empty()) {
+    next_name = layout_.nsec_next[index];
+  } else {
+    size_t next = index + 1;
+    while (next < zone_.name_count() && layout_.kinds[next] == NameKind::occluded) ++next;
+    next_name = next < zone_.name_count() ? zone_.name(next) : zone_.name(0);
+  }
   bitmap_types(zone_.records_at(index), kind, true, types_);
   make_nsec_rdata(rdata_, next_name, types_);
   emit_generated(zone_.name(index), dns::rr_type::NSEC, out, stats);

@@ -32,6 +32,10 @@ struct ZoneLayout {
   std::vector<std::string> empty_non_terminals;  // wire; only needed for NSEC3
   std::vector<Nsec3Entry> nsec3;                 // sorted by hash
   uint32_t denial_ttl = 0;
+  // NSEC only, when signing a part of a zone (a change): the next name in
+  // the whole zone's chain for each name of the part (wire), instead of the
+  // next name of the part.
+  std::vector<std::string> nsec_next;
 };
 
 // Authoritative types at a name as the NSEC/NSEC3 bitmap lists them (RFC 4035 §2.3).

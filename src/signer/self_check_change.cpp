@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <set>
 
 #include "dns/rr_type.h"
 #include "dns/zone_writer.h"
@@ -71,7 +72,9 @@ class ChangeCheck {
     }
     for (const auto& rdata : options.unpublished_signers)
       push_key({origin_.wire(), rr::DNSKEY, dns::kClassIN, 0, rdata});
-    if (!params_) problems_.add(describe(origin_.wire(), rr::NSEC3PARAM) + ": missing at the apex");
+    nsec_ = find(apex_, rr::NSEC) != nullptr;
+    if (!params_ && !nsec_)
+      problems_.add(describe(origin_.wire(), rr::NSEC3PARAM) + ": missing at the apex, and no NSEC there either");
   }
 
   // ldns's verdict on a new RRSIG over its RRset in the new version.
@@ -104,9 +107,10 @@ class ChangeCheck {
     ++report_.rrsigs_verified;
   }
 
-  // A changed name: signatures where they belong, and its NSEC3.
+  // A changed name: signatures where they belong, and its NSEC or NSEC3
+  // (and, for NSEC3, the empty non-terminals above it); below a cut, none.
   void check_name(std::string_view owner) {
-    if (!params_) return;
+    if (!params_ && !nsec_) return;
     std::vector<dns::RecordView> held;
     zone_.records_at(owner, held);
     NameTypes types;
@@ -118,12 +122,15 @@ class ChangeCheck {
       std::sort(list->begin(), list->end());
       list->erase(std::unique(list->begin(), list->end()), list->end());
     }
-    Hash hash = hash_of(owner);
-    std::vector<dns::RecordView> at_hash;
-    zone_.records_at(hashed_owner(hash), at_hash);
-    const dns::RecordView* nsec3 = find(at_hash, rr::NSEC3);
+    if (std::optional<std::string> cut = cut_above(owner)) return check_occluded(owner, types, *cut);
+    if (params_) check_empty_non_terminals_above(owner);
+    // NSEC: the name before it in the chain points at it, or past it when gone.
+    if (!params_) check_nsec(chain_step(owner, false));
     if (held.empty()) {
+      if (!params_) return;
       // Gone: only an empty non-terminal keeps an NSEC3 (RFC 5155 §7.1).
+      Hash hash = hash_of(owner);
+      const dns::RecordView* nsec3 = nsec3_at(hash);
       if (nsec3 && !zone_.has_names_below(owner))
         problems_.add(describe(owner, rr::NSEC3) + ": the name is gone but its NSEC3 at " + hash_text(hash) + " stays");
       if (nsec3) expect_bitmap(owner, *nsec3, Kind::empty_non_terminal, types);
@@ -134,12 +141,16 @@ class ChangeCheck {
     else if (types.has(rr::NS)) kind = types.has(rr::DS) ? Kind::secure_delegation : Kind::insecure_delegation;
     const bool at_cut = kind == Kind::secure_delegation || kind == Kind::insecure_delegation;
     for (uint16_t type : types.types)
-      if ((!at_cut || type == rr::DS) && !types.is_signed(type)) problems_.add(describe(owner, type) + ": no RRSIG");
+      if ((!at_cut || type == rr::DS || type == rr::NSEC) && !types.is_signed(type))
+        problems_.add(describe(owner, type) + ": no RRSIG");
     for (uint16_t type : types.covered) {
       if (!types.has(type)) problems_.add(describe(owner, type) + ": RRSIG without the RRset it covers");
-      else if (at_cut && type != rr::DS) problems_.add(describe(owner, type) + ": RRSIG at a delegation (RFC 4035 §2.2)");
+      else if (at_cut && type != rr::DS && type != rr::NSEC)
+        problems_.add(describe(owner, type) + ": RRSIG at a delegation (RFC 4035 §2.2)");
     }
-    if (nsec3) return expect_bitmap(owner, *nsec3, kind, types);
+    if (!params_) return check_nsec(std::string(owner), kind, &types);
+    Hash hash = hash_of(owner);
+    if (const dns::RecordView* nsec3 = nsec3_at(hash)) return expect_bitmap(owner, *nsec3, kind, types);
     // RFC 5155 §6: an insecure delegation may go without, covered by an opt-out NSEC3.
     if (kind == Kind::insecure_delegation && opt_out_covers(hash)) return;
     problems_.add(describe(owner, rr::NSEC3) + ": missing; expected at " + hash_text(hash));
@@ -163,6 +174,92 @@ class ChangeCheck {
  private:
   void push_key(const dns::RecordView& record) {
     if (RrPtr key = to_ldns(record)) ldns_rr_list_push_rr(keys_.get(), key.release());
+  }
+
+  // The nearest cut (NS, not at the apex) above `owner` in the new version.
+  std::optional<std::string> cut_above(std::string_view owner) const {
+    std::optional<std::string> cut;
+    std::vector<dns::RecordView> held;
+    for (auto p = dns::parent_of(owner); p.size() > origin_.wire().size(); p = dns::parent_of(p)) {
+      held.clear();
+      zone_.records_at(p, held);
+      if (find(held, rr::NS)) cut = std::string(p);
+    }
+    return cut;
+  }
+
+  // A name below a cut is not authoritative: no signatures, not in the chain (RFC 4035 §2.2).
+  void check_occluded(std::string_view owner, const NameTypes& types, const std::string& cut) {
+    const std::string where = " below the delegation at " + dns::to_text(cut);
+    if (!types.covered.empty()) problems_.add(describe(owner, rr::RRSIG) + ":" + where);
+    if (types.has(rr::NSEC)) problems_.add(describe(owner, rr::NSEC) + ":" + where);
+    if (params_) {
+      Hash hash = hash_of(owner);
+      if (nsec3_at(hash)) problems_.add(describe(owner, rr::NSEC3) + ": at " + hash_text(hash) + "," + where);
+    } else if (!types.types.empty()) {
+      check_nsec(chain_step(owner, false));
+    }
+  }
+
+  // RFC 5155 §7.1: every ancestor without records but with names below has
+  // an NSEC3 with an empty bitmap; one with no names below left has none.
+  void check_empty_non_terminals_above(std::string_view owner) {
+    std::vector<dns::RecordView> held;
+    for (auto p = dns::parent_of(owner); p.size() > origin_.wire().size(); p = dns::parent_of(p)) {
+      if (!ancestors_seen_.insert(std::string(p)).second) continue;
+      held.clear();
+      zone_.records_at(p, held);
+      if (!held.empty()) continue;
+      Hash hash = hash_of(p);
+      const dns::RecordView* nsec3 = nsec3_at(hash);
+      if (zone_.has_names_below(p)) {
+        if (!nsec3) problems_.add(describe(p, rr::NSEC3) + ": the empty non-terminal has none at " + hash_text(hash));
+        else expect_bitmap(p, *nsec3, Kind::empty_non_terminal, NameTypes{});
+      } else if (nsec3) {
+        problems_.add(describe(p, rr::NSEC3) + ": nothing is left below the name, but its NSEC3 at " +
+                      hash_text(hash) + " stays");
+      }
+    }
+  }
+
+  // The name after (or before) `name` in the NSEC chain of the new version:
+  // names below a cut are not in it; after the last comes the apex.
+  std::string chain_step(std::string_view name, bool forward) const {
+    std::optional<std::string> at(name);
+    while ((at = forward ? zone_.name_after(*at) : zone_.name_before(*at)))
+      if (!cut_above(*at)) return *at;
+    return origin_.wire();
+  }
+
+  // `owner`'s NSEC: present, signed, pointing at the next name in the
+  // chain, and (when `types` is given) listing exactly its types.
+  void check_nsec(const std::string& owner, Kind kind = Kind::authoritative, const NameTypes* types = nullptr) {
+    std::vector<dns::RecordView> held;
+    zone_.records_at(owner, held);
+    const dns::RecordView* nsec = find(held, rr::NSEC);
+    if (!nsec) return problems_.add(describe(owner, rr::NSEC) + ": missing");
+    ++report_.chain_links_checked;
+    std::string_view rdata(reinterpret_cast<const char*>(nsec->rdata.data()), nsec->rdata.size());
+    size_t end = name_end(rdata, 0);
+    std::vector<uint16_t> listed;
+    if (end == kNone || !decode_type_bitmap(nsec->rdata.subspan(end), listed))
+      return problems_.add(describe(owner, rr::NSEC) + ": malformed RDATA");
+    std::string next = chain_step(owner, true);
+    if (!dns::same_name(rdata.substr(0, end), next))
+      problems_.add(describe(owner, rr::NSEC) + ": next name is " + dns::to_text(rdata.substr(0, end)) +
+                    ", but the next name in the zone is " + dns::to_text(next));
+    if (!types) return;
+    std::vector<uint16_t> expected;
+    expected_types(kind, *types, true, expected);
+    if (listed != expected)
+      problems_.add(describe(owner, rr::NSEC) + ": type bitmap lists " + types_text(listed) + ", expected " +
+                    types_text(expected));
+  }
+
+  const dns::RecordView* nsec3_at(const Hash& hash) {
+    at_hash_.clear();
+    zone_.records_at(hashed_owner(hash), at_hash_);
+    return find(at_hash_, rr::NSEC3);
   }
 
   static const dns::RecordView* find(const std::vector<dns::RecordView>& records, uint16_t type) {
@@ -240,6 +337,9 @@ class ChangeCheck {
   uint32_t now_ = 0;
   std::vector<dns::RecordView> apex_;
   std::optional<Nsec3Params> params_;
+  bool nsec_ = false;
+  std::vector<dns::RecordView> at_hash_;
+  std::set<std::string> ancestors_seen_;
 };
 
 }  // namespace

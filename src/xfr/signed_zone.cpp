@@ -258,6 +258,19 @@ bool SignedZone::has_names_below(std::string_view owner) const {
   return k < hashed_start_ && dns::is_at_or_below(owner_at(k), owner);
 }
 
+std::optional<std::string_view> SignedZone::name_after(std::string_view owner) const {
+  size_t k = lower_bound(owner, false);
+  if (k < hashed_start_ && dns::same_name(owner_at(k), owner)) ++k;
+  if (k >= hashed_start_) return std::nullopt;
+  return owner_at(k);
+}
+
+std::optional<std::string_view> SignedZone::name_before(std::string_view owner) const {
+  size_t k = lower_bound(owner, false);
+  if (k == 0) return std::nullopt;
+  return owner_at(k - 1);
+}
+
 std::optional<std::string_view> SignedZone::hashed_owner_after(std::string_view label) const {
   size_t k = hashed_start_;
   if (!label.empty()) {

@@ -64,6 +64,10 @@ class SignedZone {
 
   // Whether a name (not an NSEC3 owner) lies below `owner`.
   bool has_names_below(std::string_view owner) const;
+  // The names (not NSEC3 owners) in canonical order: the first that sorts
+  // after `owner`, or the last before it (`owner` need not be in the zone).
+  std::optional<std::string_view> name_after(std::string_view owner) const;
+  std::optional<std::string_view> name_before(std::string_view owner) const;
   // The NSEC3 owners, which the signer writes after every other name in
   // hash order: the first whose hash label (base32hex, lower case) sorts
   // after `label` (empty: the first of all), or the last before it (empty: the last of all).
