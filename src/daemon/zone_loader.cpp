@@ -409,7 +409,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     // come within refresh of expiring before it is done.
     if (previous) options.reuse_until += static_cast<uint32_t>(std::ceil(state.signing_s)) + 1;
     const bool signatures_due = now >= state.signatures_due_at;
-    const bool nothing_due = !state.resign_at || now < state.resign_at;
+    const bool whole_resign_asked = state.whole_resign_asked;
     // The long part, without mutex_: other zones sign, and status is read,
     // meanwhile. Keys too are looked up (and made) without it: a keystore
     // reads and writes files or talks to an HSM.
@@ -429,11 +429,15 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("keys");
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-    // A new input while nothing else is due: only what changed is signed.
-    // (Nothing due: a key event or an operator's re-sign takes the whole zone.)
-    // (Parameters changed by a reload: the whole zone, as for any input.)
-    const bool change_alone = reason == Reason::input && previous && nothing_due && !keys.serve_unsigned &&
-                              (state.signed_under.empty() || state.signed_under == policy_parameters(options.policy));
+    // A new input: only what changed is signed, whatever else is due (a
+    // key event that changes what is published makes sign_change decline).
+    // Signatures coming due: a slice of them at a time, the same way.
+    // (Parameters changed by a reload, or the operator's re-sign: the whole zone.)
+    const bool same_parameters =
+        previous && !keys.serve_unsigned &&
+        (state.signed_under.empty() || state.signed_under == policy_parameters(options.policy));
+    const bool change_alone = reason == Reason::input && same_parameters;
+    const bool slice = reason == Reason::resign && same_parameters && signatures_due && !whole_resign_asked;
     std::optional<IncrementalVersion> incremental;
     signer::Zone unsigned_zone(origin);
     std::optional<uint32_t> serial_in;
@@ -447,7 +451,20 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
         if (declined) *declined = true;
         return false;  // the caller signs the whole zone, which also holds it if it must
       }
-    } else {
+    } else if (slice) {
+      serial_in = state.version->input_serial;
+      incremental = resign_slice(zone, *state.version, keys, options);
+    }
+    if (incremental && incremental->unchanged && reason == Reason::resign) {
+      log_(zone.name + ": no signature is due for renewal yet; still serving serial " +
+           std::to_string(previous->serial()));
+      lock.lock();
+      state.earliest_known = incremental->earliest_known;
+      state.earliest_expiration = incremental->earliest_expiration;
+      schedule_resign(zone, state, now);
+      return true;
+    }
+    if (!change && !incremental) {
       unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
       clock.lap("read");
       // A re-sign's input is the version in service: its SOA carries our
@@ -542,13 +559,17 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     std::optional<uint32_t> earliest = state.earliest_expiration;
     publish(zone, state, std::move(version), journal);
     state.signed_under = policy_parameters(options.policy);
-    if (incremental && earliest_known) {
-      std::optional<uint32_t> added = earliest_added(*incremental->diff);
+    if (incremental && incremental->earliest_known) {
+      state.earliest_known = true;
+      state.earliest_expiration = incremental->earliest_expiration;
+    } else if (incremental && earliest_known) {
+      std::optional<uint32_t> added = earliest_in(incremental->diff->added);
       if (added && (!earliest || dns::serial_newer(*earliest, *added))) earliest = added;
       state.earliest_known = true;
       state.earliest_expiration = earliest;
     }
     state.resign_failures = 0;
+    if (reason == Reason::resign && !incremental) state.whole_resign_asked = false;
     state.input_failures = 0;
     state.input_retry_at = 0;
     note_save_outcome(zone, state, save_error, now);
@@ -563,7 +584,12 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
          (keys.serve_unsigned ? " unsigned (insecure: true)" : "") + " from " + source + " (" +
          std::to_string(stats.rrsets_signed) + " RRsets, " + std::to_string(stats.rrsigs - stats.rrsigs_reused) +
          " RRSIGs made, " + std::to_string(stats.rrsigs_reused) + " kept, " + std::to_string(changed) +
-         " records changed, " + std::to_string(clock.total()).substr(0, 5) + " s: " + clock.laps() +
+         " records changed, " +
+         (incremental && incremental->due_owners
+              ? "re-signed " + std::to_string(incremental->resigned_owners) + " of " +
+                    std::to_string(incremental->due_owners) + " owners with signatures due, "
+              : std::string()) +
+         std::to_string(clock.total()).substr(0, 5) + " s: " + clock.laps() +
          "); serving it; next re-sign " + (state.resign_at ? utc_text(state.resign_at) : "none (nothing signed)"));
     SigningStatus& history = state.history;
     history.last_signed = now;

@@ -19,6 +19,7 @@
 #include "daemon/key_manager.h"
 #include "daemon/keystore_metrics.h"
 #include "daemon/notify_sender.h"
+#include "daemon/phase_clock.h"
 #include "daemon/state_dir.h"
 #include "keystore/keystore.h"
 #include "policy/signing_policy.h"
@@ -146,6 +147,7 @@ class ZoneLoader {
     std::time_t signatures_due_at = 0;  // when the signatures need refreshing
     std::time_t key_event_at = 0;       // when the key states next move (0: not by time)
     unsigned resign_failures = 0;
+    bool whole_resign_asked = false;  // the operator's re-sign: every signature, not a slice of those due
     std::time_t save_retry_at = 0;   // the version in service is not saved yet: try again then
     std::time_t input_retry_at = 0;  // a zone file's input that failed on the keystore
     unsigned input_failures = 0;
@@ -192,7 +194,21 @@ class ZoneLoader {
     std::shared_ptr<const xfr::ZoneDiff> diff;
     std::string laps;  // where its time went
     signer::SignedChange signed_change;  // what replaces the owners it touched
+    // A re-sign slice: how many owners had signatures due, how many were
+    // signed again, and the new version's earliest RRSIG expiration, exactly.
+    size_t due_owners = 0, resigned_owners = 0;
+    bool earliest_known = false;
+    std::optional<uint32_t> earliest_expiration;
   };
+  // The new version from a change signed against `served`, into `result`.
+  void finish_change(const SignedVersion& served, signer::SignedChange signed_change, uint32_t input_serial,
+                     PhaseClock& laps, IncrementalVersion& result);
+  // A re-sign of the version in service as a change: the owners whose
+  // signatures are due, the earliest first, a slice at a time; nullopt (the
+  // reason logged) when the keys or parameters changed and the whole zone
+  // is signed instead; `unchanged` when nothing is due.
+  std::optional<IncrementalVersion> resign_slice(const conf::ZoneConfig& zone, const SignedVersion& served,
+                                                 const signer::ZoneKeys& keys, const signer::SignOptions& options);
   // The change is `given` (an IXFR's), or found by comparing `input` (then
   // finalized) with `served`; nullopt (the reason logged) when the input
   // needs whole-zone signing.
@@ -200,8 +216,8 @@ class ZoneLoader {
                                                        signer::Zone* input, const signer::UnsignedChange* given,
                                                        uint32_t input_serial, const signer::ZoneKeys& keys,
                                                        const signer::SignOptions& options, const std::string& source);
-  // The earliest expiration among the RRSIGs a change added.
-  static std::optional<uint32_t> earliest_added(const xfr::ZoneDiff& diff);
+  // The earliest expiration among the RRSIGs of `records` (wire records).
+  static std::optional<uint32_t> earliest_in(std::string_view records);
   // Promise 3 for a change: the independent check around what it replaced
   // (signer::self_check_change); throws with the problems found.
   static void check_change_before_publishing(const IncrementalVersion& change, const xfr::SignedZone& next,

@@ -54,6 +54,7 @@ bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {
   auto it = states_.find(zone.name);
   if (it == states_.end() || !it->second.version) return false;
   it->second.resign_at = it->second.signatures_due_at = std::time(nullptr);
+  it->second.whole_resign_asked = true;
   it->second.history.last_error.clear();
   log_(zone.name + ": re-sign asked by the operator");
   return true;

@@ -3,6 +3,7 @@
 // the old one with those owners replaced, and the journal entry is their
 // difference. Whole-zone signing remains for what a change cannot express.
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -22,6 +23,12 @@ namespace {
 // replacing owner by owner stops paying off.
 constexpr double kMaxChangedShare = 0.02;
 constexpr size_t kMinChangedNames = 1000;
+
+// A re-sign publishes the signatures coming due a slice at a time: at most
+// this share of the names (or this many, in a small zone) per publication,
+// the earliest expiring first; the next slice follows at once while more are due.
+constexpr double kResignSliceShare = 0.02;
+constexpr size_t kMinResignSlice = 100;
 
 // SHA-256 over the version before's digest and what changed: stands for the
 // new input in the "input unchanged" test without a pass over the zone.
@@ -72,6 +79,13 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   }
   const signer::UnsignedChange* change = given ? given : &*compared;
 
+  // An input to be held (the operator's hold, or too many names removed)
+  // is held by the whole-zone way, before anything is signed.
+  if (state_dir_ && ::access(state_dir_->operator_hold_path(zone.name).c_str(), F_OK) == 0) return std::nullopt;
+  const size_t max_net_removed =
+      served.input_names ? static_cast<size_t>(static_cast<double>(served.input_names) * zone.max_removed_share)
+                         : SIZE_MAX;
+
   IncrementalVersion result;
   // An input equal to the one in service, under the same keys and
   // parameters, needs nothing signed.
@@ -92,16 +106,24 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
     return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");
   auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
   std::optional<signer::SignedChange> signed_change = signer::sign_change(
-      ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not, limit);
+      ServedVersionView(previous), previous.origin(), *change, keys, options, source, warn, why_not, limit,
+      max_net_removed);
   if (!signed_change) return skip(why_not);
   if (signed_change->stats.serial == previous.serial())
     return skip("the serial stays " + std::to_string(previous.serial()) + " (serial keep)");
   laps.lap("sign");
+  finish_change(served, std::move(*signed_change), input_serial, laps, result);
+  return result;
+}
+
+void ZoneLoader::finish_change(const SignedVersion& served, signer::SignedChange signed_change, uint32_t input_serial,
+                               PhaseClock& laps, IncrementalVersion& result) {
+  const xfr::SignedZone& previous = *served.zone;
   std::vector<xfr::OwnerRecords> owners;
   std::vector<std::string_view> names;
-  owners.reserve(signed_change->blocks.size());
+  owners.reserve(signed_change.blocks.size());
   // The signer writes the apex first, then names in canonical order, then NSEC3 owners in hash order.
-  for (const auto& block : signed_change->blocks) {
+  for (const auto& block : signed_change.blocks) {
     owners.push_back({block.owner, block.hashed, block.records});
     names.push_back(block.owner);
   }
@@ -112,13 +134,92 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   result.laps = laps.laps();
   result.version.zone = std::move(next);
   result.version.input_serial = input_serial;
-  result.version.input_names = served.input_names + signed_change->names_added - signed_change->names_removed;
-  result.version.input_digest = chained_digest(served.input_digest, input_serial, *signed_change);
-  result.stats = signed_change->stats;
+  result.version.input_names = served.input_names + signed_change.names_added - signed_change.names_removed;
+  result.version.input_digest = chained_digest(served.input_digest, input_serial, signed_change);
+  result.stats = signed_change.stats;
   // Every RRSIG not made for the change was kept, not only those it looked at.
   result.stats.rrsigs = result.version.zone->count_of(dns::rr_type::RRSIG);
-  result.stats.rrsigs_reused = result.stats.rrsigs - (signed_change->stats.rrsigs - signed_change->stats.rrsigs_reused);
-  result.signed_change = std::move(*signed_change);
+  result.stats.rrsigs_reused = result.stats.rrsigs - (signed_change.stats.rrsigs - signed_change.stats.rrsigs_reused);
+  result.signed_change = std::move(signed_change);
+}
+
+std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const conf::ZoneConfig& zone,
+                                                                 const SignedVersion& served,
+                                                                 const signer::ZoneKeys& keys,
+                                                                 const signer::SignOptions& options) {
+  const xfr::SignedZone& previous = *served.zone;
+  PhaseClock laps;
+  // Each owner's earliest RRSIG expiration; those due (not kept by
+  // reuse_until) are signed again, the earliest first.
+  struct Due {
+    int64_t left;  // seconds from now to the expiration (RFC 4034 §3.1.5 serial arithmetic)
+    std::string_view owner;
+    bool hashed;
+  };
+  std::vector<Due> due;
+  std::optional<int64_t> earliest_not_due;
+  std::string_view owner;
+  std::optional<int64_t> owner_earliest;
+  bool hashed = false;
+  auto close_owner = [&] {
+    if (!owner_earliest) return;
+    if (*owner_earliest <= static_cast<int32_t>(options.reuse_until - options.now))
+      due.push_back({*owner_earliest, owner, hashed});
+    else if (!earliest_not_due || *owner_earliest < *earliest_not_due)
+      earliest_not_due = owner_earliest;
+  };
+  previous.for_each_record_but_soa([&](const dns::RecordView& rr) {
+    if (rr.owner != owner) {
+      close_owner();
+      owner = rr.owner;
+      owner_earliest.reset();
+      hashed = false;
+    }
+    if (rr.type == dns::rr_type::NSEC3) hashed = true;
+    if (rr.type != dns::rr_type::RRSIG || rr.rdata.size() < 12) return;
+    int64_t left = static_cast<int32_t>(dns::get_u32(rr.rdata.data() + 8) - options.now);
+    if (!owner_earliest || left < *owner_earliest) owner_earliest = left;
+  });
+  close_owner();
+  laps.lap("find due");
+
+  IncrementalVersion result;
+  const size_t limit =
+      std::max(kMinResignSlice, static_cast<size_t>(static_cast<double>(served.input_names) * kResignSliceShare));
+  std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) { return a.left < b.left; });
+  std::optional<int64_t> earliest_left = earliest_not_due;
+  if (due.size() > limit && (!earliest_left || due[limit].left < *earliest_left)) earliest_left = due[limit].left;
+  if (due.empty()) {
+    result.unchanged = true;
+  } else {
+    signer::UnsignedChange change;
+    const dns::RecordView& soa = previous.soa();
+    change.soa = {std::string(soa.owner), soa.type, soa.ttl, {soa.rdata.begin(), soa.rdata.end()}};
+    for (size_t i = 0; i < due.size() && i < limit; ++i)
+      (due[i].hashed ? change.resign_hashed : change.resign).emplace_back(due[i].owner);
+    std::string why_not;
+    auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
+    std::optional<signer::SignedChange> signed_change =
+        signer::sign_change(ServedVersionView(previous), previous.origin(), change, keys, options,
+                            "re-sign of serial " + std::to_string(previous.serial()), warn, why_not);
+    if (!signed_change) {
+      log_(zone.name + ": signing the whole zone: " + why_not);
+      return std::nullopt;
+    }
+    laps.lap("sign");
+    result.resigned_owners = std::min(due.size(), limit);
+    result.due_owners = due.size();
+    finish_change(served, std::move(*signed_change), served.input_serial, laps, result);
+    // The earliest expiration of the new version, exactly: of the owners
+    // not signed again, and of every RRSIG of the ones that were.
+    for (const auto& block : result.signed_change.blocks)
+      if (auto in_block = earliest_in(block.records)) {
+        int64_t left = static_cast<int32_t>(*in_block - options.now);
+        if (!earliest_left || left < *earliest_left) earliest_left = left;
+      }
+  }
+  result.earliest_known = true;
+  if (earliest_left) result.earliest_expiration = static_cast<uint32_t>(options.now + *earliest_left);
   return result;
 }
 
@@ -151,9 +252,9 @@ std::optional<signer::UnsignedChange> change_from_ixfr(const std::vector<xfr::Ix
   return change;
 }
 
-std::optional<uint32_t> ZoneLoader::earliest_added(const xfr::ZoneDiff& diff) {
+std::optional<uint32_t> ZoneLoader::earliest_in(std::string_view records) {
   std::optional<uint32_t> earliest;
-  for (std::string_view record : xfr::split_records(diff.added)) {
+  for (std::string_view record : xfr::split_records(records)) {
     if (xfr::record_type(record) != dns::rr_type::RRSIG) continue;
     // RDATA: type covered, algorithm, labels, original TTL, expiration (RFC 4034 §3.1).
     size_t owner_end = 0;

@@ -171,7 +171,8 @@ bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name
 std::optional<SignedChange> sign_change(const SignedVersionView& previous, const dns::Name& origin,
                                         const UnsignedChange& change, const ZoneKeys& keys,
                                         const SignOptions& options, const std::string& source,
-                                        const WarningSink& warn, std::string& why_not, size_t max_names) {
+                                        const WarningSink& warn, std::string& why_not, size_t max_names,
+                                        size_t max_net_removed) {
   auto decline = [&](std::string why) -> std::optional<SignedChange> {
     why_not = std::move(why);
     return std::nullopt;
@@ -227,6 +228,8 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
       }
     }
   }
+
+  for (const auto& name : change.resign) state_of(lower(name));
 
   // A cut (RFC 4035 §2.2) or DNAME (RFC 6672 §2.3) that comes or goes
   // changes what every name below it is: those names are signed again too.
@@ -367,6 +370,9 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     if (state.after.empty() && !state.before.empty()) ++result.names_removed;
     if (!state.after.empty() && state.before.empty()) ++result.names_added;
   }
+  if (result.names_removed > result.names_added + max_net_removed)
+    return decline("it removes " + std::to_string(result.names_removed - result.names_added) +
+                   " names net, more than the limit of " + std::to_string(max_net_removed));
 
   // NSEC3 (RFC 5155 §7.1): the ring holds the hash of every name with
   // authoritative data or a cut (opt-out: but insecure ones) and of every
@@ -434,6 +440,14 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
   for (const auto& [hash, index] : rewritten) touched.insert(hash);
   for (const auto* set : {&added, &removed})
     for (const auto& hash : *set) touched.insert(ring.before(hash));
+  for (const auto& owner : change.resign_hashed) {
+    auto octets = owner.empty() ? std::nullopt : dns::from_base32hex(owner.substr(1, static_cast<uint8_t>(owner[0])));
+    Nsec3Hash hash{};
+    if (!octets || octets->size() != hash.size())
+      throw std::runtime_error("not an NSEC3 owner, so not re-signed as one: " + dns::to_text(owner));
+    std::copy(octets->begin(), octets->end(), hash.begin());
+    if (!removed.count(hash)) touched.insert(hash);
+  }
   std::vector<uint16_t> types;
   std::vector<uint8_t> rdata;
   for (const auto& hash : touched) {

@@ -56,6 +56,10 @@ struct UnsignedChange {
   UnsignedRecord soa;
   std::vector<UnsignedRecord> removed;
   std::vector<UnsignedRecord> added;
+  // Names, and NSEC3 owners, (wire) signed again though their data stays:
+  // a slice of a re-sign. Each of their RRSIGs is kept or renewed by
+  // SignOptions::reuse_until, like any other.
+  std::vector<std::string> resign, resign_hashed;
 };
 
 // One owner's records in the new signed version, as sign_zone writes them
@@ -81,12 +85,13 @@ bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name
 // Signs `change` to `previous` under `keys` and `options` (whose `reuse`
 // offers the previous version's signatures). nullopt, with `why_not` set,
 // when the change needs whole-zone signing (or would touch more than
-// `max_names` names); dns::ZoneFileError naming `source` when the changed
+// `max_names` names, or remove more than `max_net_removed` names net of
+// those it adds: before any signature is made); dns::ZoneFileError naming `source` when the changed
 // names break a zone rule (check_zone).
 std::optional<SignedChange> sign_change(const SignedVersionView& previous, const dns::Name& origin,
                                         const UnsignedChange& change, const ZoneKeys& keys,
                                         const SignOptions& options, const std::string& source,
                                         const WarningSink& warn, std::string& why_not,
-                                        size_t max_names = SIZE_MAX);
+                                        size_t max_names = SIZE_MAX, size_t max_net_removed = SIZE_MAX);
 
 }  // namespace wiresign::signer

@@ -6,7 +6,8 @@
 #    the full zone; every version's AXFR passes BIND's dnssec-verify
 #  - an input that removes most names is held, the old version stays in
 #    service, and the operator's release file publishes it
-#  - signatures about to expire are re-signed by themselves (new serial)
+#  - signatures about to expire are re-signed by themselves (new serial), as
+#    changes: only the owners with signatures due, in slices of at most 100
 #  - after kill -9 the restart serves the same serial and DNSKEYs without
 #    re-signing, and IXFR still works from the saved journal
 #  - a version signed with the wrong private key fails the independent check
@@ -22,6 +23,7 @@ signer_port=$port
 
 python3 "$SRC/tools/gen_zone.py" example.test. 400 > "$TMP/example.test.zone"
 sed 's/example\.test\./fast.test./' "$SRC/examples/example.test.zone" > "$TMP/fast.test.zone"
+python3 "$SRC/tools/gen_zone.py" slices.test. 300 > "$TMP/slices.test.zone"
 cat > "$TMP/wiresign.yaml" <<EOF
 server:
   listen: ["127.0.0.1:$port"]
@@ -50,6 +52,10 @@ zones:
   - name: fast.test
     policy: fast
     file: $TMP/fast.test.zone
+    allow-transfer: ["127.0.0.1"]
+  - name: slices.test
+    policy: fast
+    file: $TMP/slices.test.zone
     allow-transfer: ["127.0.0.1"]
 EOF
 
@@ -110,6 +116,15 @@ f1=$(grep -o "fast.test.: signed serial [0-9]*" "$TMP/daemon.log" | head -n1 | a
 check "fast.test is re-signed before its signatures expire" wait_log "fast.test.: signed serial [0-9]+ from re-sign of serial $f1"
 check "the re-signed fast.test has a newer serial" test "$(serial_of fast.test)" -gt "$f1"
 check "the re-signed fast.test validates" axfr_validates "$port" fast.test
+check "fast.test's re-sign is a change: only the owners with signatures due" \
+  grep -Eq "fast.test.: signed serial [0-9]+ from re-sign of serial $f1 .*re-signed [0-9]+ of [0-9]+ owners with signatures due" "$TMP/daemon.log"
+# 300 names whose signatures come due within seconds: re-signed in slices of
+# at most 100 owners (2% of the names, at least 100), each its own serial.
+check "slices.test is re-signed in slices of 100 owners" \
+  wait_log "slices.test.: signed serial [0-9]+ from re-sign of serial [0-9]+ .*re-signed 100 of [0-9]{3} owners"
+check "the re-signed slices.test validates" axfr_validates "$port" slices.test
+check "no re-sign of fast.test or slices.test was a whole-zone pass" \
+  bash -c "! grep -E '(fast|slices).test.: signing the whole zone' '$TMP/daemon.log'"
 
 # kill -9, restart: the same version is served without re-signing.
 dig_ +short @127.0.0.1 example.test DNSKEY | sort > "$TMP/dnskey.before"
