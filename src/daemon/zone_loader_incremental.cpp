@@ -29,6 +29,8 @@ constexpr size_t kMinChangedNames = 1000;
 // the earliest expiring first; the next slice follows at once while more are due.
 constexpr double kResignSliceShare = 0.02;
 constexpr size_t kMinResignSlice = 100;
+// How far apart slices are, at most: the scheduler's second and the slice's own time.
+constexpr int64_t kSlicePeriodS = 3;
 
 // SHA-256 over the version before's digest and what changed: stands for the
 // new input in the "input unchanged" test without a pass over the zone.
@@ -184,9 +186,21 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
   laps.lap("find due");
 
   IncrementalVersion result;
-  const size_t limit =
+  size_t limit =
       std::max(kMinResignSlice, static_cast<size_t>(static_cast<double>(served.input_names) * kResignSliceShare));
   std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) { return a.left < b.left; });
+  // Never late for the limit: an owner that slices of `limit`, one every
+  // kSlicePeriodS, would reach only after its refresh time (more came due at
+  // once than slices renew in time) goes into this publication.
+  const auto refresh = static_cast<int64_t>(options.policy.refresh_s);
+  size_t take = std::min(limit, due.size());
+  for (size_t i = take; i < due.size(); ++i)
+    if (due[i].left - refresh < static_cast<int64_t>(i / limit) * kSlicePeriodS + 1) take = i + 1;
+  if (take > limit) {
+    log_(zone.name + ": " + std::to_string(take) + " owners have signatures due that slices of " +
+         std::to_string(limit) + " would renew only after their refresh time: all are re-signed now");
+    limit = take;
+  }
   std::optional<int64_t> earliest_left = earliest_not_due;
   if (due.size() > limit && (!earliest_left || due[limit].left < *earliest_left)) earliest_left = due[limit].left;
   if (due.empty()) {

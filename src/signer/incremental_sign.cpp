@@ -370,7 +370,7 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     if (state.after.empty() && !state.before.empty()) ++result.names_removed;
     if (!state.after.empty() && state.before.empty()) ++result.names_added;
   }
-  if (result.names_removed > result.names_added + max_net_removed)
+  if (result.names_removed > result.names_added && result.names_removed - result.names_added > max_net_removed)
     return decline("it removes " + std::to_string(result.names_removed - result.names_added) +
                    " names net, more than the limit of " + std::to_string(max_net_removed));
 

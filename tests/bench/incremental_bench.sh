@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Incremental signing in wiresignd: a zone of N names (default 1,000,000) is
-# signed once, then one record is added, three times, and each new version
-# signed again; prints the daemon's own timing of every signing (from having
+# signed once, then changed five times (a record added, a name added below
+# a new empty non-terminal, a delegation with glue added, the first record
+# removed, the second name's address changed), and each new version signed
+# again; prints the daemon's own timing of every signing (from having
 # the unsigned input, or the IXFR's changes, to publishing it and queuing its
 # NOTIFY, per phase), the RRSIGs made and kept, and the time a restart after
 # kill -9 takes to serve the zone again. Software keys (files); runs in a
@@ -10,7 +12,8 @@
 # SOURCE=ixfr: BIND (named, ixfr-from-differences) is the primary; each change
 #   is made in its zone file, which named reloads (SIGHUP), and reaches wiresignd by
 #   NOTIFY and IXFR, so the signing starts from the transfer's changes.
-# usage: [SOURCE=ixfr] tests/bench/incremental_bench.sh [NAMES]   (needs a built build/, or BUILD=dir)
+# DENIAL=nsec3 (default) or nsec: the policy's denial of existence.
+# usage: [SOURCE=ixfr] [DENIAL=nsec] tests/bench/incremental_bench.sh [NAMES]   (needs a built build/, or BUILD=dir)
 set -euo pipefail
 names=${1:-1000000}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -49,9 +52,15 @@ NAMED
 else
   source_line="file: $dir/zone"
 fi
-# change N: one more record, serial N, made known to the source.
+# change N: the Nth change (2 to 6), serial N, made known to the source.
 change() {
-  echo "added-by-bench-$1 IN A 192.0.2.$1" >> "$dir/zone"
+  case $1 in
+    2) echo "added-by-bench IN A 192.0.2.2" >> "$dir/zone" ;;
+    3) echo "leaf.new-empty-non-terminal IN A 192.0.2.3" >> "$dir/zone" ;;
+    4) printf 'new-delegation IN NS ns.new-delegation\nns.new-delegation IN A 192.0.2.4\n' >> "$dir/zone" ;;
+    5) sed -i '/^added-by-bench /d' "$dir/zone" ;;
+    6) sed -i 's/^leaf.new-empty-non-terminal IN A .*/leaf.new-empty-non-terminal IN A 192.0.2.6/' "$dir/zone" ;;
+  esac
   sed -i -E "s/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 $1 /" "$dir/zone"
   [[ $source_kind != ixfr ]] || kill -HUP "$named_pid"  # named reloads the file and keeps the difference
 }
@@ -65,7 +74,7 @@ policies:
   - name: default
     keystore: local
     algorithm: ecdsap256sha256
-    denial: {type: nsec3, iterations: 0, salt-length: 0, opt-out: false}
+    denial: $([[ ${DENIAL:-nsec3} == nsec ]] && echo "{type: nsec}" || echo "{type: nsec3, iterations: 0, salt-length: 0, opt-out: false}")
     serial: increment
 zones:
   - name: bench.test
@@ -94,11 +103,11 @@ wait_lines() {
 start
 wait_lines "bench.test.: signed serial" 1
 full=$(grep "bench.test.: signed serial" "$dir/log" | tail -n1)
-for n in 2 3 4; do
+for n in 2 3 4 5 6; do
   change "$n"
   wait_lines "bench.test.: signed serial" "$n"
 done
-changes=$(grep "bench.test.: signed serial" "$dir/log" | tail -n3)
+changes=$(grep "bench.test.: signed serial" "$dir/log" | tail -n5)
 incremental=$(tail -n1 <<< "$changes")
 serial=$(sed -E 's/.*signed serial ([0-9]+) .*/\1/' <<< "$incremental")
 
@@ -115,10 +124,12 @@ t1=$(date +%s.%N)
 [[ $got == "$serial" ]] || { echo "restart did not serve serial $serial" >&2; exit 1; }
 resigned=$(grep -c "bench.test.: signed serial" "$dir/log" || true)
 
-echo "names: $names, source: $source_kind"
+echo "names: $names, source: $source_kind, denial: ${DENIAL:-nsec3}"
 echo "full signing:        ${full#*serial }"
-while read -r line; do echo "one-record change:   ${line#*serial }"; done <<< "$changes"
+kinds=("add a record" "add below a new ENT" "add a delegation+glue" "remove a record" "modify a record")
+k=0
+while read -r line; do printf '%-22s %s\n' "${kinds[k]}:" "${line#*serial }"; k=$((k + 1)); done <<< "$changes"
 grep "signing the whole zone" "$dir/log" || true
 grep "unsigned copy brought to serial" "$dir/log" | sed 's/^[^ ]* /after the NOTIFY: /' || true
 printf 'restart after kill -9 until serial %s is served: %.2f s (signings after restart: %d)\n' \
-  "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 4))"
+  "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 6))"

@@ -23,7 +23,7 @@ signer_port=$port
 
 python3 "$SRC/tools/gen_zone.py" example.test. 400 > "$TMP/example.test.zone"
 sed 's/example\.test\./fast.test./' "$SRC/examples/example.test.zone" > "$TMP/fast.test.zone"
-python3 "$SRC/tools/gen_zone.py" slices.test. 300 > "$TMP/slices.test.zone"
+python3 "$SRC/tools/gen_zone.py" slices.test. 1000 > "$TMP/slices.test.zone"
 cat > "$TMP/wiresign.yaml" <<EOF
 server:
   listen: ["127.0.0.1:$port"]
@@ -42,6 +42,12 @@ policies:
     signatures: {validity: 40s, refresh: 25s, jitter: 4s, inception-offset: 5s}
     denial: {type: nsec}
     serial: increment
+  - name: sliced
+    keystore: local
+    algorithm: ecdsap256sha256
+    signatures: {validity: 120s, refresh: 60s, jitter: 50s, inception-offset: 5s}
+    denial: {type: nsec}
+    serial: increment
 zones:
   - name: example.test
     policy: default
@@ -54,7 +60,7 @@ zones:
     file: $TMP/fast.test.zone
     allow-transfer: ["127.0.0.1"]
   - name: slices.test
-    policy: fast
+    policy: sliced
     file: $TMP/slices.test.zone
     allow-transfer: ["127.0.0.1"]
 EOF
@@ -118,8 +124,9 @@ check "the re-signed fast.test has a newer serial" test "$(serial_of fast.test)"
 check "the re-signed fast.test validates" axfr_validates "$port" fast.test
 check "fast.test's re-sign is a change: only the owners with signatures due" \
   grep -Eq "fast.test.: signed serial [0-9]+ from re-sign of serial $f1 .*re-signed [0-9]+ of [0-9]+ owners with signatures due" "$TMP/daemon.log"
-# 300 names whose signatures come due within seconds: re-signed in slices of
-# at most 100 owners (2% of the names, at least 100), each its own serial.
+# 1,000 names whose signatures expire over 50 s: about a quarter come due at
+# the first re-sign (9 s after signing), renewed in slices of at most 100
+# owners (2% of the names, at least 100), each its own serial.
 check "slices.test is re-signed in slices of 100 owners" \
   wait_log "slices.test.: signed serial [0-9]+ from re-sign of serial [0-9]+ .*re-signed 100 of [0-9]{3} owners"
 check "the re-signed slices.test validates" axfr_validates "$port" slices.test
