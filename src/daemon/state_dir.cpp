@@ -267,10 +267,4 @@ std::optional<xfr::Journal> StateDir::load_journal(const std::string& zone) cons
   }
 }
 
-void StateDir::save_unsigned_zone(const std::string& zone, const std::vector<xfr::Record>& records) const {
-  std::string text = "; last good unsigned version of " + zone + ", as transferred; written by wiresignd\n";
-  for (const auto& r : records) dns::append_record_text(text, {r.owner, r.type, r.rclass, r.ttl, r.rdata});
-  write_file_atomically(unsigned_zone_path(zone), text);
-}
-
 }  // namespace wiresign::daemon

@@ -1,7 +1,7 @@
 // The daemon's state directory: what must survive a restart (kill -9
-// included). Per zone: the last good unsigned version followed from a
-// primary (unsigned/), the published signed version with what it was signed
-// from (signed/), the journal of signed versions for IXFR out (journal/),
+// included). Per zone: the published signed version with what it was
+// signed from (signed/; for a followed zone it also stands for the
+// primary's unsigned version), the journal of signed versions for IXFR out (journal/),
 // an input held back by the sanity limits (held/), and the states of its
 // keys in their rollovers (keys/). Every write is atomic:
 // a temporary file, fsync, rename, fsync of the directory.
@@ -42,10 +42,9 @@ class StateDir {
   // std::runtime_error naming the path when it cannot.
   explicit StateDir(std::string path);
 
-  // Where the last good unsigned version of `zone` (presentation form) is kept.
+  // Where an older wiresignd kept the last good unsigned version of
+  // `zone` (presentation form); read only when no signed version is saved.
   std::string unsigned_zone_path(const std::string& zone) const;
-  // Saves transferred records as a master file, atomically.
-  void save_unsigned_zone(const std::string& zone, const std::vector<xfr::Record>& records) const;
 
   // The published signed version and what it was made from, whole; its
   // change log (change_log.h) starts again empty.

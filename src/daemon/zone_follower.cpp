@@ -18,26 +18,6 @@ namespace wiresign::daemon {
 
 namespace {
 
-// The records of a saved unsigned version, SOA first (the base for IXFR);
-// empty when it cannot be read, so that the next transfer is an AXFR.
-std::vector<xfr::Record> read_saved_records(const std::string& path, const std::string& zone) {
-  std::vector<xfr::Record> records;
-  try {
-    dns::ZoneReader reader(path, dns::Name::from_text(zone));
-    dns::ParsedRecord r;
-    while (reader.next(r)) {
-      xfr::Record record{r.owner, r.type, r.rclass, r.ttl, {r.rdata.begin(), r.rdata.end()}};
-      if (record.type == dns::rr_type::SOA && records.empty()) records.push_back(std::move(record));
-      else if (record.type == dns::rr_type::SOA) records.insert(records.begin(), std::move(record));
-      else records.push_back(std::move(record));
-    }
-  } catch (const std::exception&) {
-    records.clear();
-  }
-  if (!records.empty() && records.front().type != dns::rr_type::SOA) records.clear();
-  return records;
-}
-
 }  // namespace
 
 ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader,
@@ -50,55 +30,40 @@ ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& con
       tsig_ = xfr::make_tsig_key(key->name, key->algorithm, key->secret);
 }
 
+void ZoneFollower::take_timers(std::span<const uint8_t> soa) {
+  // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
+  size_t pos = dns::soa_serial_offset(soa);
+  if (pos + 20 > soa.size()) return;
+  refresh_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 4));
+  retry_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 8));
+  expire_s_ = dns::get_u32(soa.data() + pos + 12);
+}
+
 void ZoneFollower::load_saved_version() {
+  // The version in service (restored from the state dir) is our copy of
+  // the primary's: signed again from itself (nothing is made when the policy
+  // did not change), with the primary's serial and timers from its SOA.
+  if (std::optional<xfr::Record> soa = loader_.served_input_soa(zone_)) {
+    const uint32_t serial = dns::get_u32(soa->rdata.data() + dns::soa_serial_offset(soa->rdata));
+    if (loader_.load_transferred_zone(zone_, loader_.served_input(zone_),
+                                      "the saved version (unsigned serial " + std::to_string(serial) + ")")) {
+      unsigned_serial_ = serial;
+      take_timers(soa->rdata);
+      log_(zone_.name + ": serving the saved version (unsigned serial " + std::to_string(serial) +
+           ") until the primary answers");
+    }
+    return;
+  }
+  // Only an unsigned copy (the signed version was lost): signed from it.
   if (!state_) return;
   std::string saved = state_->unsigned_zone_path(zone_.name);
   if (::access(saved.c_str(), R_OK) != 0) return;
   if (auto serial = loader_.load_saved_zone(zone_, saved)) {
     unsigned_serial_ = *serial;
-    keep_current(read_saved_records(saved, zone_.name));
+    if (std::optional<xfr::Record> served = loader_.served_input_soa(zone_)) take_timers(served->rdata);
     log_(zone_.name + ": serving the saved version (unsigned serial " + std::to_string(*serial) +
          ") until the primary answers");
   }
-}
-
-void ZoneFollower::keep_current(const std::vector<xfr::Record>& records) {
-  std::string packed;
-  size_t size = 0;
-  for (const auto& r : records) size += r.owner.size() + 10 + r.rdata.size();
-  packed.reserve(size);
-  auto u16 = [&](uint32_t v) { packed.push_back(static_cast<char>(v >> 8)), packed.push_back(static_cast<char>(v)); };
-  for (const auto& r : records) {
-    packed += r.owner;
-    u16(r.type);
-    u16(r.rclass);
-    u16(r.ttl >> 16);
-    u16(r.ttl & 0xffff);
-    u16(static_cast<uint32_t>(r.rdata.size()));
-    packed.append(r.rdata.begin(), r.rdata.end());
-  }
-  current_ = std::move(packed);
-}
-
-std::vector<xfr::Record> ZoneFollower::current_records(size_t limit) const {
-  std::vector<xfr::Record> records;
-  const auto* data = reinterpret_cast<const uint8_t*>(current_.data());
-  size_t pos = 0;
-  while (pos < current_.size() && records.size() < limit) {
-    size_t owner_end = pos;
-    while (data[owner_end] != 0) owner_end += 1 + data[owner_end];
-    ++owner_end;
-    xfr::Record r;
-    r.owner.assign(current_, pos, owner_end - pos);
-    r.type = dns::get_u16(data + owner_end);
-    r.rclass = dns::get_u16(data + owner_end + 2);
-    r.ttl = dns::get_u32(data + owner_end + 4);
-    size_t length = dns::get_u16(data + owner_end + 8);
-    r.rdata.assign(data + owner_end + 10, data + owner_end + 10 + length);
-    pos = owner_end + 10 + length;
-    records.push_back(std::move(r));
-  }
-  return records;
 }
 
 void ZoneFollower::retransfer() {
@@ -133,10 +98,11 @@ uint32_t ZoneFollower::refresh() {
 
 ZoneFollower::Fetched ZoneFollower::fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how) {
   const std::string primary = request.primary.str();
-  if (!current_.empty()) {
+  std::optional<xfr::Record> ours = unsigned_serial_ ? loader_.served_input_soa(zone_) : std::nullopt;
+  if (ours && dns::get_u32(ours->rdata.data() + dns::soa_serial_offset(ours->rdata)) == *unsigned_serial_) {
     // RFC 1995: ask for the changes since our version; AXFR when the primary cannot give them.
     try {
-      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, current_records(1).front(), zone_.max_records);
+      xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, *ours, zone_.max_records);
       if (counters_) counters_->count(zone_.name, "in", "IXFR", answer.full ? "full" : "incremental");
       if (answer.full) {
         how = "IXFR from " + primary + " (answered with the full zone)";
@@ -207,64 +173,31 @@ uint32_t ZoneFollower::refresh_once() {
       Fetched fetched =
           forced ? Fetched{xfr::transfer_zone(request, zone_.max_records), {}} : fetch(request, serial, how);
       std::vector<xfr::Record>& records = fetched.records;
-      // Timers come from the primary's SOA (RFC 1035 §3.3.13): REFRESH, RETRY, EXPIRE.
-      const auto& soa = fetched.diffs.empty() ? records.front().rdata : fetched.diffs.back().new_soa.rdata;
-      size_t pos = dns::soa_serial_offset(soa);
-      if (pos + 20 <= soa.size()) {
-        refresh_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 4));
-        retry_s_ = std::max<uint32_t>(1, dns::get_u32(soa.data() + pos + 8));
-        expire_s_ = dns::get_u32(soa.data() + pos + 12);
-      }
+      take_timers(fetched.diffs.empty() ? records.front().rdata : fetched.diffs.back().new_soa.rdata);
       log_(zone_.name + ": " + how + ": serial " + std::to_string(serial) +
            (fetched.diffs.empty() ? ", " + std::to_string(records.size()) + " records" : std::string()));
       outcome_ = how + ": serial " + std::to_string(serial);
       const std::string source = how + " serial " + std::to_string(serial);
       std::optional<bool> published;
-      std::chrono::steady_clock::time_point copy_started;
       if (!fetched.diffs.empty()) {
-        // The changes are signed on their own first; our unsigned copy is
-        // brought up to date after they are served and NOTIFY is out.
+        // The changes are signed on their own: the version in service then
+        // is our copy of the primary's, kept by the signed side's change log.
         published = loader_.load_transferred_change(zone_, fetched.diffs, source);
-        copy_started = std::chrono::steady_clock::now();
-        try {
-          records = xfr::apply_ixfr(current_records(), fetched.diffs);
-        } catch (const std::exception& e) {
-          if (published) {
-            // Served already, but our copy disagrees with the primary's diffs:
-            // the next check transfers the whole zone to mend it.
-            log_(zone_.name + ": IXFR does not apply to our unsigned copy (" + e.what() +
-                 "); serving the signed change, and transferring the whole zone at the next check");
-            std::lock_guard lock(mutex_);
-            force_transfer_ = true;
-            return 1;
+        if (!published) {
+          // Left to whole-zone signing (or to be held): the diffs applied to
+          // the unsigned data of the version in service.
+          try {
+            records = xfr::apply_ixfr(loader_.served_input(zone_), fetched.diffs);
+          } catch (const std::exception& e) {
+            if (counters_) counters_->count(zone_.name, "in", "IXFR", "failed");
+            log_(zone_.name + ": IXFR failed: " + e.what() + "; falling back to AXFR");
+            records = axfr(request);
           }
-          if (counters_) counters_->count(zone_.name, "in", "IXFR", "failed");
-          log_(zone_.name + ": IXFR failed: " + e.what() + "; falling back to AXFR");
-          records = axfr(request);
         }
       }
       bool in_service = published ? *published : loader_.load_transferred_zone(zone_, records, source);
       if (!in_service) outcome_ += "; not published (held or refused: see the signing status)";
-      if (in_service) {
-        unsigned_serial_ = serial;
-        keep_current(records);
-        if (state_) {
-          try {
-            state_->save_unsigned_zone(zone_.name, records);
-          } catch (const std::exception& e) {
-            log_(zone_.name + ": could not save serial " + std::to_string(serial) + " to the state dir: " + e.what() +
-                 "; still serving it from memory");
-          }
-        }
-        // Done after the NOTIFY, but it holds the zone's next refresh: said, so that it can be watched.
-        if (published) {
-          char seconds[32];
-          std::snprintf(seconds, sizeof seconds, "%.3f",
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started).count());
-          log_(zone_.name + ": unsigned copy brought to serial " + std::to_string(serial) + " and saved (" +
-               std::to_string(records.size()) + " records, " + seconds + " s after publishing)");
-        }
-      }
+      if (in_service) unsigned_serial_ = serial;
       failures_ = 0;
       last_success_ = std::chrono::steady_clock::now();
       return refresh_s_;

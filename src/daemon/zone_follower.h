@@ -9,6 +9,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,8 @@ class ZoneFollower {
  private:
   void load_saved_version();
   uint32_t refresh_once();
-  // The unsigned records we hold, SOA first, unpacked for an IXFR.
-  std::vector<xfr::Record> current_records(size_t limit = SIZE_MAX) const;
-  void keep_current(const std::vector<xfr::Record>& records);
+  // REFRESH, RETRY and EXPIRE from the primary's SOA RDATA.
+  void take_timers(std::span<const uint8_t> soa);
   // The primary's new version: by IXFR from ours when we hold one (falling
   // back to AXFR), else by AXFR. `how` says which, for the logs. An IXFR's
   // diffs are kept as they came, to be signed alone.
@@ -75,11 +75,9 @@ class ZoneFollower {
   std::optional<xfr::TsigKey> tsig_;
   std::vector<conf::SocketAddress> primaries_;
 
-  std::optional<uint32_t> unsigned_serial_;   // what we last transferred
-  // ... and its records, SOA first, packed in wire form (owner, type, class,
-  // TTL, RDLENGTH, RDATA): a fraction of the memory of xfr::Records, and
-  // only unpacked when an IXFR is applied to them.
-  std::string current_;
+  // What we last transferred: its data is the version in service's, less
+  // what the signer adds (ZoneLoader::served_input), so no copy is kept here.
+  std::optional<uint32_t> unsigned_serial_;
   bool started_ = false;
   std::optional<uint32_t> backwards_serial_logged_;
   uint32_t refresh_s_ = 3600, retry_s_ = 600, expire_s_ = 1209600;  // from the primary's SOA

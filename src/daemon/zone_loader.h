@@ -111,6 +111,12 @@ class ZoneLoader {
   std::map<std::string, KeystoreHealth> keystore_health() const { return keystore_metrics_.health(); }
   // The signed version in service, or null.
   std::shared_ptr<const xfr::SignedZone> served(const conf::ZoneConfig& zone) const;
+  // The unsigned input it was signed from, as a follower holds it: the SOA
+  // with the input's serial (nullopt when nothing is served), and every
+  // record (SOA first) but those the signer adds. A change signed alone
+  // moves it on with the signed side: no separate unsigned copy is kept.
+  std::optional<xfr::Record> served_input_soa(const conf::ZoneConfig& zone) const;
+  std::vector<xfr::Record> served_input(const conf::ZoneConfig& zone) const;
 
   // Operator actions; each takes effect on the re-sign thread within a
   // second, never on the caller's. Return false when there is nothing to act on.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "daemon/previous_signatures.h"
+#include "dns/rr_type.h"
 #include "daemon/time_text.h"
 #include "daemon/zone_loader.h"
 
@@ -47,6 +48,32 @@ std::shared_ptr<const xfr::SignedZone> ZoneLoader::served(const conf::ZoneConfig
   std::lock_guard lock(mutex_);
   auto it = states_.find(zone.name);
   return it != states_.end() && it->second.version ? it->second.version->zone : nullptr;
+}
+
+std::optional<xfr::Record> ZoneLoader::served_input_soa(const conf::ZoneConfig& zone) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(zone.name);
+  if (it == states_.end() || !it->second.version) return std::nullopt;
+  const dns::RecordView& soa = it->second.version->zone->soa();
+  xfr::Record record{std::string(soa.owner), soa.type, soa.rclass, soa.ttl, {soa.rdata.begin(), soa.rdata.end()}};
+  size_t pos = dns::soa_serial_offset(record.rdata);
+  if (pos + 4 > record.rdata.size()) return std::nullopt;
+  const uint32_t serial = it->second.version->input_serial;
+  for (int i = 0; i < 4; ++i) record.rdata[pos + i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
+  return record;
+}
+
+std::vector<xfr::Record> ZoneLoader::served_input(const conf::ZoneConfig& zone) const {
+  std::vector<xfr::Record> records;
+  std::optional<xfr::Record> soa = served_input_soa(zone);
+  std::shared_ptr<const xfr::SignedZone> version = served(zone);
+  if (!soa || !version) return records;
+  records.push_back(std::move(*soa));
+  version->for_each_record_but_soa([&](const dns::RecordView& rr) {
+    if (!dns::is_dnssec_generated_type(rr.type))
+      records.push_back({std::string(rr.owner), rr.type, rr.rclass, rr.ttl, {rr.rdata.begin(), rr.rdata.end()}});
+  });
+  return records;
 }
 
 bool ZoneLoader::request_resign(const conf::ZoneConfig& zone) {

@@ -130,6 +130,5 @@ kinds=("add a record" "add below a new ENT" "add a delegation+glue" "remove a re
 k=0
 while read -r line; do printf '%-22s %s\n' "${kinds[k]}:" "${line#*serial }"; k=$((k + 1)); done <<< "$changes"
 grep "signing the whole zone" "$dir/log" || true
-grep "unsigned copy brought to serial" "$dir/log" | sed 's/^[^ ]* /after the NOTIFY: /' || true
 printf 'restart after kill -9 until serial %s is served: %.2f s (signings after restart: %d)\n' \
   "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 6))"
