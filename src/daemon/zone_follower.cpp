@@ -170,12 +170,17 @@ uint32_t ZoneFollower::refresh_once() {
         return refresh_s_;
       }
       std::string how = "AXFR from " + primary.str() + " (retransfer asked)";
+      const auto transfer_started = std::chrono::steady_clock::now();
       Fetched fetched =
           forced ? Fetched{xfr::transfer_zone(request, zone_.max_records), {}} : fetch(request, serial, how);
       std::vector<xfr::Record>& records = fetched.records;
       take_timers(fetched.diffs.empty() ? records.front().rdata : fetched.diffs.back().new_soa.rdata);
+      char took[32];
+      std::snprintf(took, sizeof took, "%.3f s",
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - transfer_started).count());
       log_(zone_.name + ": " + how + ": serial " + std::to_string(serial) +
-           (fetched.diffs.empty() ? ", " + std::to_string(records.size()) + " records" : std::string()));
+           (fetched.diffs.empty() ? ", " + std::to_string(records.size()) + " records" : std::string()) + " in " +
+           took);
       outcome_ = how + ": serial " + std::to_string(serial);
       const std::string source = how + " serial " + std::to_string(serial);
       std::optional<bool> published;

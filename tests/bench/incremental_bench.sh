@@ -12,6 +12,8 @@
 # SOURCE=ixfr: BIND (named, ixfr-from-differences) is the primary; each change
 #   is made in its zone file, which named reloads (SIGHUP), and reaches wiresignd by
 #   NOTIFY and IXFR, so the signing starts from the transfer's changes.
+# SOURCE=axfr: the same BIND without ixfr-from-differences, so that every
+#   change reaches wiresignd as a whole zone (an AXFR-only primary).
 # DENIAL=nsec3 (default) or nsec: the policy's denial of existence.
 # usage: [SOURCE=ixfr] [DENIAL=nsec] tests/bench/incremental_bench.sh [NAMES]   (needs a built build/, or BUILD=dir)
 set -euo pipefail
@@ -28,8 +30,8 @@ port=$((20000 + RANDOM % 20000))
 primary_port=$((port + 2))
 
 python3 "$root/tools/gen_zone.py" bench.test. "$names" > "$dir/zone"
-if [[ $source_kind == ixfr ]]; then
-  command -v named > /dev/null || { echo "SOURCE=ixfr needs BIND (named)" >&2; exit 1; }
+if [[ $source_kind == ixfr || $source_kind == axfr ]]; then
+  command -v named > /dev/null || { echo "SOURCE=$source_kind needs BIND (named)" >&2; exit 1; }
   cat > "$dir/named.conf" <<NAMED
 options {
   directory "$dir";
@@ -38,9 +40,10 @@ options {
   listen-on-v6 { none; };
   recursion no;
   notify explicit;
+  notify-delay 0;  # BIND's default holds a NOTIFY up to 5 s after the last one
   also-notify { 127.0.0.1 port $port; };
   allow-transfer { 127.0.0.1; };
-  ixfr-from-differences yes;
+  ixfr-from-differences $([[ $source_kind == ixfr ]] && echo yes || echo no);
   dnssec-validation no;
 };
 controls { };
@@ -62,7 +65,7 @@ change() {
     6) sed -i 's/^leaf.new-empty-non-terminal IN A .*/leaf.new-empty-non-terminal IN A 192.0.2.6/' "$dir/zone" ;;
   esac
   sed -i -E "s/^(@ IN SOA ns1 hostmaster) [0-9]+ /\1 $1 /" "$dir/zone"
-  [[ $source_kind != ixfr ]] || kill -HUP "$named_pid"  # named reloads the file and keeps the difference
+  [[ $source_kind == file ]] || kill -HUP "$named_pid"  # named reloads the file (and with ixfr, keeps the difference)
 }
 cat > "$dir/wiresign.yaml" <<EOF
 server:
@@ -103,9 +106,26 @@ wait_lines() {
 start
 wait_lines "bench.test.: signed serial" 1
 full=$(grep "bench.test.: signed serial" "$dir/log" | tail -n1)
+# serial_of PORT: the SOA serial served there, or nothing.
+serial_of() { dig -p "$1" +time=1 +tries=1 +short @127.0.0.1 bench.test SOA 2>/dev/null | awk 'NF == 7 {print $3}'; }
+# seconds_until PORT SERIAL: bounded (5 min) poll every 5 ms; prints the time it was served.
+seconds_until() {
+  for _ in $(seq 1 60000); do
+    [[ $(serial_of "$1") == "$2" ]] && { date +%s.%N; return 0; }
+    sleep 0.005
+  done
+  echo "timed out waiting for serial $2 at port $1" >&2
+  exit 1
+}
+latency=()
 for n in 2 3 4 5 6; do
   change "$n"
+  t_in=$(date +%s.%N)
+  # From the primary serving the change (it sends NOTIFY then), or the file's edit.
+  [[ $source_kind == file ]] || t_in=$(seconds_until "$primary_port" "$n")
   wait_lines "bench.test.: signed serial" "$n"
+  t_out=$(seconds_until "$port" "$((n + 1))")
+  latency+=("$(echo "$t_out - $t_in" | bc)")
 done
 changes=$(grep "bench.test.: signed serial" "$dir/log" | tail -n5)
 incremental=$(tail -n1 <<< "$changes")
@@ -128,7 +148,12 @@ echo "names: $names, source: $source_kind, denial: ${DENIAL:-nsec3}"
 echo "full signing:        ${full#*serial }"
 kinds=("add a record" "add below a new ENT" "add a delegation+glue" "remove a record" "modify a record")
 k=0
-while read -r line; do printf '%-22s %s\n' "${kinds[k]}:" "${line#*serial }"; k=$((k + 1)); done <<< "$changes"
+while read -r line; do
+  printf '%-22s served %.3f s after the %s; %s\n' "${kinds[k]}:" "${latency[k]}" \
+    "$([[ $source_kind == file ]] && echo "file's edit" || echo "primary served it")" "${line#*serial }"
+  k=$((k + 1))
+done <<< "$changes"
 grep "signing the whole zone" "$dir/log" || true
+grep -E "bench.test.: (AXFR|IXFR) from .*: serial [0-9]+.* in [0-9.]+ s" "$dir/log" | tail -n5 | sed 's/^[^ ]* /transfer in: /' || true
 printf 'restart after kill -9 until serial %s is served: %.2f s (signings after restart: %d)\n' \
   "$serial" "$(echo "$t1 - $t0" | bc)" "$((resigned - 6))"
