@@ -23,3 +23,19 @@ export GEN_NAMES=500 RSA_GEN_NAMES=250
 # instrumented build cannot keep: it skips itself (exit 77) here.
 export WIRESIGN_INSTRUMENTED=1
 ctest --test-dir build-asan --output-on-failure -j2
+
+# ThreadSanitizer over the daemon: its unit tests (the scheduler, the key
+# manager, incremental signing, the change log) and the xfr ones (the server
+# and zone table it shares between threads), then the system tests that run
+# wiresignd's threads at once (transfers in and out, NOTIFY, re-sign slices,
+# the control API). A data race stops the daemon (halt_on_error), so the
+# test that started it fails.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRESIGN_WERROR=ON -DWIRESIGN_TSAN=ON \
+  -DWIRESIGN_BENCH=OFF
+cmake --build build-tsan -j"$(nproc)" --target unit_daemon unit_xfr wiresignd wiresign
+unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+build-tsan/tests/unit_daemon
+build-tsan/tests/unit_xfr
+ctest --test-dir build-tsan --output-on-failure -j2 \
+  -R '^system\.test_(daemon_pipeline|daemon_follow_primary|daemon_bind_primary|control)$'
