@@ -22,8 +22,7 @@
 #include "signer/self_check_index.h"
 
 // ldns last: its headers redefine `bool` in ways that upset <optional>.
-#include <ldns/ldns.h>
-#include <openssl/evp.h>
+#include "signer/ldns_owned.h"
 
 namespace wiresign::signer {
 namespace self_check {
@@ -31,28 +30,6 @@ namespace {
 
 namespace rr = dns::rr_type;
 
-struct RrFree {
-  void operator()(ldns_rr* record) const { ldns_rr_free(record); }
-};
-struct RrListFree {
-  void operator()(ldns_rr_list* list) const { ldns_rr_list_deep_free(list); }
-};
-struct RdfFree {
-  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-struct BufferFree {
-  void operator()(ldns_buffer* buffer) const { ldns_buffer_free(buffer); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdFree {
-  void operator()(EVP_MD* md) const { EVP_MD_free(md); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrFree>;
-using RrListPtr = std::unique_ptr<ldns_rr_list, RrListFree>;
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
-using BufferPtr = std::unique_ptr<ldns_buffer, BufferFree>;
 
 // An ECDSA DNSKEY (RFC 6605) as OpenSSL's key, made once by ldns from the
 // DNSKEY, not once per signature as ldns_verify_rrsig_keylist does: most of
@@ -60,7 +37,7 @@ using BufferPtr = std::unique_ptr<ldns_buffer, BufferFree>;
 struct EcdsaKey {
   uint8_t algorithm = 0;
   uint16_t key_tag = 0;
-  std::unique_ptr<EVP_PKEY, PkeyFree> key;
+  PkeyPtr key;
   RdfPtr owner;
 };
 
@@ -170,7 +147,7 @@ class RrsigVerifier {
     const ldns_rdf* public_key = ldns_rr_dnskey_key(dnskey);
     if (!public_key) return;
     EcdsaKey key{algorithm, ldns_calc_keytag(dnskey),
-                 std::unique_ptr<EVP_PKEY, PkeyFree>(
+                 PkeyPtr(
                      ldns_ecdsa2pkey_raw(ldns_rdf_data(public_key), ldns_rdf_size(public_key), algorithm)),
                  RdfPtr(ldns_rdf_clone(ldns_rr_owner(dnskey)))};
     if (key.key && key.owner) ecdsa_keys_.push_back(std::move(key));
@@ -227,7 +204,7 @@ class RrsigVerifier {
   uint16_t rrset_type_ = 0;
   ldns_status rrset_status_ = LDNS_STATUS_OK;
   std::vector<EcdsaKey> ecdsa_keys_;
-  std::unique_ptr<EVP_MD, MdFree> digest_[2];
+  MdPtr digest_[2];
   BufferPtr signed_, signature_;
 };
 

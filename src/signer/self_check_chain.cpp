@@ -16,17 +16,13 @@
 #include "dns/rr_type.h"
 
 // ldns last: its headers redefine `bool` in ways that upset <optional>.
-#include <ldns/ldns.h>
+#include "signer/ldns_owned.h"
 
 namespace wiresign::signer::self_check {
 namespace {
 
 namespace rr = dns::rr_type;
 
-struct RdfFree {
-  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
 
 
 

@@ -15,7 +15,7 @@
 #include "signer/self_check_index.h"
 
 // ldns last: its headers redefine `bool` in ways that upset <optional>.
-#include <ldns/ldns.h>
+#include "signer/ldns_owned.h"
 
 namespace wiresign::signer {
 namespace {
@@ -23,18 +23,6 @@ namespace {
 namespace rr = dns::rr_type;
 using namespace self_check;
 
-struct RrFree {
-  void operator()(ldns_rr* record) const { ldns_rr_free(record); }
-};
-struct RrListFree {
-  void operator()(ldns_rr_list* list) const { ldns_rr_list_deep_free(list); }
-};
-struct RdfFree {
-  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrFree>;
-using RrListPtr = std::unique_ptr<ldns_rr_list, RrListFree>;
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
 
 // One record as ldns reads it off the wire; null when ldns refuses it.
 RrPtr to_ldns(const dns::RecordView& record) {
