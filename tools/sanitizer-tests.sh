@@ -33,9 +33,20 @@ ctest --test-dir build-asan --output-on-failure -j2
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRESIGN_WERROR=ON -DWIRESIGN_TSAN=ON \
   -DWIRESIGN_BENCH=OFF
 cmake --build build-tsan -j"$(nproc)" --target unit_daemon unit_xfr wiresignd wiresign
+# Reports go to files as well: a race found while a test stops the daemon
+# (when its exit status is no longer looked at) must fail the run too.
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-build-tsan/tests/unit_daemon
-build-tsan/tests/unit_xfr
+reports=$PWD/build-tsan/reports
+rm -rf "$reports" && mkdir -p "$reports"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan
+tsan_failed() {
+  echo "sanitizer-tests: ThreadSanitizer run failed; its reports:" >&2
+  cat "$reports"/tsan.* >&2 2>/dev/null || true
+  exit 1
+}
+build-tsan/tests/unit_daemon || tsan_failed
+build-tsan/tests/unit_xfr || tsan_failed
 ctest --test-dir build-tsan --output-on-failure -j2 \
-  -R '^system\.test_(daemon_pipeline|daemon_follow_primary|daemon_bind_primary|control)$'
+  -R '^system\.test_(daemon_pipeline|daemon_follow_primary|daemon_bind_primary|control|daemon_serve|daemon_tcp_limits|daemon_hostile_primary|zone_add_remove|tsig)$' || tsan_failed
+if compgen -G "$reports/tsan.*" > /dev/null; then tsan_failed; fi
+echo "sanitizer-tests: no ThreadSanitizer report"

@@ -10,13 +10,16 @@ ZoneScheduler::ZoneScheduler(unsigned workers, Runner runner) : runner_(std::mov
   for (unsigned i = 0; i < workers; ++i) workers_.emplace_back([this, i, workers] { work(workers > 1 ? i : 1); });
 }
 
-ZoneScheduler::~ZoneScheduler() {
+ZoneScheduler::~ZoneScheduler() { stop(); }
+
+void ZoneScheduler::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  for (auto& worker : workers_) worker.join();
+  for (auto& worker : workers_)
+    if (worker.joinable()) worker.join();
 }
 
 void ZoneScheduler::set_resign(const std::string& zone, std::time_t at) {

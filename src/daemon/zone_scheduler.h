@@ -40,6 +40,9 @@ class ZoneScheduler {
 
   ZoneScheduler(unsigned workers, Runner runner);
   ~ZoneScheduler();  // stops the workers once their running jobs end
+  // The same, while the scheduler is still there for the jobs that end
+  // (they may queue their zone's next check, which then never runs).
+  void stop();
   ZoneScheduler(const ZoneScheduler&) = delete;
   ZoneScheduler& operator=(const ZoneScheduler&) = delete;
 

@@ -75,7 +75,10 @@ ZoneSet::~ZoneSet() {
   }
   stop_polling_.notify_all();
   poller_.join();
-  scheduler_.reset();  // its workers finish their running jobs first
+  // Its workers finish their running jobs first, which still reach it
+  // through scheduler_: reset() would clear the pointer before they end.
+  scheduler_->stop();
+  scheduler_.reset();
   std::map<std::string, std::shared_ptr<ZoneFollower>> followers;
   std::unique_ptr<FileWatcher> watcher;
   {

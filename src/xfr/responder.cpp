@@ -43,7 +43,7 @@ Message answer_query(const Message& query, const ZoneLookup& zones, bool over_ud
   const Question& q = query.questions[0];
   if (q.qclass != dns::kClassIN || q.type == kTypeAxfr || q.type == kTypeIxfr)
     return error_answer(query, rcode::refused);
-  const SignedZone* zone = zones(q.name);
+  std::shared_ptr<const SignedZone> zone = zones(q.name);
   if (!zone) return error_answer(query, rcode::refused);
 
   bool dnssec = query.edns && query.edns->dnssec_ok;

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -15,8 +16,10 @@
 
 namespace wiresign::xfr {
 
-// Finds the zone a question name belongs to (or nullptr: not served here).
-using ZoneLookup = std::function<const SignedZone*(std::string_view qname_wire)>;
+// Finds the zone a question name belongs to (or null: not served here). A
+// shared pointer: the answer is built from a version that a publication on
+// another thread may replace meanwhile, so the answer holds it.
+using ZoneLookup = std::function<std::shared_ptr<const SignedZone>(std::string_view qname_wire)>;
 
 // The answer to a single-message query (anything but AXFR/IXFR). Over UDP,
 // an answer larger than the client's EDNS buffer (512 without EDNS) comes back

@@ -148,9 +148,9 @@ std::vector<std::vector<uint8_t>> Server::respond(std::span<const uint8_t> reque
     reply.header.aa = code == rcode::noerror;
     return {build_message(reply)};
   }
-  auto lookup = [this](std::string_view qname) -> const SignedZone* {
+  auto lookup = [this](std::string_view qname) -> std::shared_ptr<const SignedZone> {
     auto served = zones_.find(qname);
-    return served ? served->zone.get() : nullptr;
+    return served ? served->zone : nullptr;
   };
   bool transfer = query.questions.size() == 1 &&
                   (query.questions[0].type == kTypeAxfr || query.questions[0].type == kTypeIxfr);

@@ -63,14 +63,14 @@ class SignedExample : public ::testing::Test {
     return q;
   }
   xfr::ZoneLookup lookup() {
-    return [this](std::string_view qname) -> const xfr::SignedZone* {
-      return dns::is_at_or_below(qname, origin_.wire()) ? zone_.get() : nullptr;
+    return [this](std::string_view qname) -> std::shared_ptr<const xfr::SignedZone> {
+      return dns::is_at_or_below(qname, origin_.wire()) ? zone_ : nullptr;
     };
   }
 
   std::filesystem::path dir_;
   dns::Name origin_ = dns::Name::from_text("example.test.");
-  std::unique_ptr<xfr::SignedZone> zone_;
+  std::shared_ptr<xfr::SignedZone> zone_;
 };
 
 size_t count_type(const std::vector<xfr::Record>& records, uint16_t type) {
