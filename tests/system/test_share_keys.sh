@@ -117,8 +117,16 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 check "b.test. publishes the same new KSK $new_ksk" b_has_new_ksk
-check "b.test.'s KSKs are a.test.'s" test "$(dnskey_tags "$TMP/a.test.axfr" 257 | sort | paste -sd' ')" = \
-                                        "$(dnskey_tags "$TMP/b.test.axfr" 257 | sort | paste -sd' ')"
+# Each zone moves its own key states, so right after the roll one may still
+# publish a key the other has just retired: compared from two fresh
+# transfers, until they agree (bounded).
+same_ksks() {
+  served a.test. && served b.test. &&
+    [[ "$(dnskey_tags "$TMP/a.test.axfr" 257 | sort | paste -sd' ')" == \
+       "$(dnskey_tags "$TMP/b.test.axfr" 257 | sort | paste -sd' ')" ]]
+}
+for _ in $(seq 1 50); do same_ksks && break; sleep 0.2; done
+check "b.test.'s KSKs are a.test.'s" same_ksks
 keys_in_token=$(private_keys)
 check "the new KSK was made once for both zones ($keys_in_token keys in the token)" test "$keys_in_token" -eq 5
 for zone in a.test. b.test.; do
