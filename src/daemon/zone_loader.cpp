@@ -456,13 +456,19 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       incremental = resign_slice(zone, *state.version, keys, options);
     }
     if (incremental && incremental->unchanged && reason == Reason::resign) {
-      log_(zone.name + ": no signature is due for renewal yet; still serving serial " +
-           std::to_string(previous->serial()));
-      lock.lock();
-      state.earliest_known = incremental->earliest_known;
-      state.earliest_expiration = incremental->earliest_expiration;
-      schedule_resign(zone, state, now);
-      return true;
+      if (key_manager_.uses_unchanged(zone.name, key_plan)) {
+        // Nothing due after all (the lead time ran ahead), and no key event
+        // that changes what is published: the states move, nothing is signed.
+        key_manager_.commit(zone.name, key_plan, now);
+        log_(zone.name + ": no signature is due for renewal yet; still serving serial " +
+             std::to_string(previous->serial()));
+        lock.lock();
+        state.earliest_known = incremental->earliest_known;
+        state.earliest_expiration = incremental->earliest_expiration;
+        schedule_resign(zone, state, now);
+        return true;
+      }
+      incremental.reset();  // a key event changes what is published: signed whole below
     }
     if (!change && !incremental) {
       unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
