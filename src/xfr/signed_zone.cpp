@@ -115,6 +115,7 @@ void SignedZone::cut_segments(const std::shared_ptr<const std::string>& buffer, 
       last_hashed = hashed;
     }
     segment->entries.push_back(e);
+    if (e.type == dns::rr_type::RRSIG) ++segment->rrsigs;
   }
   if (!segment->entries.empty()) close(end);
 }
@@ -217,6 +218,10 @@ dns::RecordView SignedZone::record(size_t index) const {
 
 size_t SignedZone::count_of(uint16_t type) const {
   size_t count = 0;
+  if (type == dns::rr_type::RRSIG) {  // counted as the segments were cut: a change's report needs no pass
+    for (const auto& segment : segments_) count += segment->rrsigs;
+    return count;
+  }
   for (const auto& segment : segments_)
     count += static_cast<size_t>(std::count_if(segment->entries.begin(), segment->entries.end(),
                                                [&](const Entry& e) { return e.type == type; }));

@@ -106,6 +106,7 @@ class SignedZone {
     size_t begin = 0, end = 0;              // the slice of *buffer
     std::vector<Entry> entries;             // offsets into *buffer
     std::vector<uint32_t> owner_starts;     // each owner's first entry, then entries.size()
+    size_t rrsigs = 0;                      // entries of type RRSIG
     std::string_view owner_of(size_t index) const {
       return std::string_view(*buffer).substr(entries[index].owner_offset, entries[index].owner_length);
     }

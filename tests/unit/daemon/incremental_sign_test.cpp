@@ -133,8 +133,14 @@ std::string comparable(const xfr::SignedZone& zone, size_t i) {
 
 void expect_same_zone(const xfr::SignedZone& incremental, const xfr::SignedZone& whole, const std::string& what) {
   ASSERT_EQ(incremental.record_count(), whole.record_count()) << what;
-  for (size_t i = 0; i < whole.record_count(); ++i)
+  size_t rrsigs = 0;
+  for (size_t i = 0; i < whole.record_count(); ++i) {
     ASSERT_EQ(comparable(incremental, i), comparable(whole, i)) << what << ": record " << i;
+    rrsigs += whole.record(i).type == dns::rr_type::RRSIG;
+  }
+  // Counted per segment as versions are cut and changed, for the signing report.
+  EXPECT_EQ(whole.count_of(dns::rr_type::RRSIG), rrsigs) << what;
+  EXPECT_EQ(incremental.count_of(dns::rr_type::RRSIG), rrsigs) << what;
 }
 
 // The independent check of a change (self_check_change) over `blocks` applied to `previous`.
