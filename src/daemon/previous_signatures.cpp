@@ -39,18 +39,22 @@ std::string hash_label(const std::optional<signer::Nsec3Hash>& hash) {
   return label;
 }
 
-// The hash an NSEC3 owner's first label spells (RFC 5155 §3: base32hex).
 std::optional<signer::Nsec3Hash> hash_of(std::optional<std::string_view> owner) {
-  if (!owner || owner->empty()) return std::nullopt;
-  auto octets = dns::from_base32hex(owner->substr(1, static_cast<uint8_t>((*owner)[0])));
-  signer::Nsec3Hash hash{};
-  if (!octets || octets->size() != hash.size())
-    throw std::runtime_error("the version in service has an NSEC3 owner that is not a hash: " + dns::to_text(*owner));
-  std::copy(octets->begin(), octets->end(), hash.begin());
-  return hash;
+  if (!owner) return std::nullopt;
+  return nsec3_owner_hash(*owner);
 }
 
 }  // namespace
+
+std::optional<signer::Nsec3Hash> nsec3_owner_hash(std::string_view owner) {
+  if (owner.empty()) return std::nullopt;
+  auto octets = dns::from_base32hex(owner.substr(1, static_cast<uint8_t>(owner[0])));
+  signer::Nsec3Hash hash{};
+  if (!octets || octets->size() != hash.size())
+    throw std::runtime_error("the version in service has an NSEC3 owner that is not a hash: " + dns::to_text(owner));
+  std::copy(octets->begin(), octets->end(), hash.begin());
+  return hash;
+}
 
 std::optional<signer::Nsec3Hash> ServedVersionView::nsec3_after(const std::optional<signer::Nsec3Hash>& hash) const {
   return hash_of(zone_.hashed_owner_after(hash_label(hash)));

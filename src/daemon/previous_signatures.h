@@ -40,6 +40,10 @@ class ServedVersionView : public signer::SignedVersionView {
   const xfr::SignedZone& zone_;
 };
 
+// The hash an NSEC3 owner's first label spells (RFC 5155 §3: base32hex);
+// nullopt for no owner; throws when the label is not a hash.
+std::optional<signer::Nsec3Hash> nsec3_owner_hash(std::string_view owner);
+
 // The NSEC3 salt of a signed version (from its NSEC3PARAM), so that a
 // re-sign keeps the chain and the journal holds only real changes.
 std::optional<std::vector<uint8_t>> nsec3_salt_of(const xfr::SignedZone& zone);

@@ -209,8 +209,10 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
     signer::UnsignedChange change;
     const dns::RecordView& soa = previous.soa();
     change.soa = {std::string(soa.owner), soa.type, soa.ttl, {soa.rdata.begin(), soa.rdata.end()}};
-    for (size_t i = 0; i < due.size() && i < limit; ++i)
-      (due[i].hashed ? change.resign_hashed : change.resign).emplace_back(due[i].owner);
+    for (size_t i = 0; i < due.size() && i < limit; ++i) {
+      if (!due[i].hashed) change.resign.emplace_back(due[i].owner);
+      else if (auto hash = nsec3_owner_hash(due[i].owner)) change.resign_hashed.push_back(*hash);
+    }
     std::string why_not;
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
     std::optional<signer::SignedChange> signed_change =

@@ -143,13 +143,20 @@ std::optional<std::string> apex_change(const std::vector<dns::RecordView>& apex_
   return std::nullopt;
 }
 
-// The small zone a change is signed in: the apex of the version in service
-// (the signer's own records there come from the keys again) with `soa`.
-Zone apex_part(const dns::Name& origin, const std::string& apex, const std::vector<dns::RecordView>& apex_held,
+// A name's records in the version in service less the signer's own and
+// the SOA (which a change brings anew), appended to `out`.
+void append_unsigned(const std::vector<dns::RecordView>& records, std::vector<UnsignedRecord>& out) {
+  for (const auto& r : records)
+    if (!dns::is_dnssec_generated_type(r.type) && r.type != rr::SOA)
+      out.push_back({std::string(r.owner), r.type, r.ttl, {r.rdata.begin(), r.rdata.end()}});
+}
+
+// The small zone a change is signed in: the apex's unsigned records (the
+// signer's own records there come from the keys again) with `soa`.
+Zone apex_part(const dns::Name& origin, const std::string& apex, const std::vector<UnsignedRecord>& apex_records,
                const UnsignedRecord& soa) {
   Zone part(origin);
-  for (const auto& r : apex_held)
-    if (!dns::is_dnssec_generated_type(r.type) && r.type != rr::SOA) part.add(apex, r.type, r.ttl, r.rdata);
+  for (const auto& r : apex_records) part.add(apex, r.type, r.ttl, r.rdata);
   part.add(apex, rr::SOA, soa.ttl, soa.rdata);
   return part;
 }
@@ -161,7 +168,9 @@ bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name
   const std::string apex = lower(origin.wire());
   std::vector<dns::RecordView> apex_held;
   previous.records_at(apex, apex_held);
-  Zone part = apex_part(origin, apex, apex_held, soa);
+  std::vector<UnsignedRecord> apex_records;
+  append_unsigned(apex_held, apex_records);
+  Zone part = apex_part(origin, apex, apex_records, soa);
   prepare_zone(part, keys, options, "the apex", {});
   std::optional<std::string> change = apex_change(apex_held, part, keys);
   if (change) why = *change;
@@ -188,24 +197,19 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     previous.records_at(owner, held);
     return held;
   };
-  auto unsigned_part = [](const std::vector<dns::RecordView>& records, std::vector<UnsignedRecord>& out) {
-    for (const auto& r : records)
-      if (!dns::is_dnssec_generated_type(r.type) && r.type != rr::SOA)
-        out.push_back({std::string(r.owner), r.type, r.ttl, {r.rdata.begin(), r.rdata.end()}});
-  };
 
   // Each changed owner's records before and after; the apex apart (it is
   // always signed again, for its SOA).
   const std::vector<dns::RecordView> apex_held = read(apex);
   OwnerState apex_state;
-  unsigned_part(apex_held, apex_state.before);
+  append_unsigned(apex_held, apex_state.before);
   apex_state.after = apex_state.before;
   std::map<std::string, OwnerState, CanonicalLess> owners;
   auto state_of = [&](const std::string& owner) -> OwnerState& {
     if (owner == apex) return apex_state;
     auto [it, fresh] = owners.try_emplace(owner);
     if (fresh) {
-      unsigned_part(read(owner), it->second.before);
+      append_unsigned(read(owner), it->second.before);
       it->second.after = it->second.before;
     }
     return it->second;
@@ -334,9 +338,7 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
 
   // The small zone to sign: the apex (the signer's own records there come
   // from the keys again) and every changed name that still has records.
-  Zone part(origin);
-  for (const auto& r : apex_state.after) part.add(apex, r.type, r.ttl, r.rdata);
-  part.add(apex, rr::SOA, change.soa.ttl, change.soa.rdata);
+  Zone part = apex_part(origin, apex, apex_state.after, change.soa);
   for (const auto& [owner, state] : owners)
     for (const auto& r : state.after) part.add(owner, r.type, r.ttl, r.rdata);
   uint32_t serial = prepare_zone(part, keys, options, source, warn);
@@ -440,14 +442,8 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
   for (const auto& [hash, index] : rewritten) touched.insert(hash);
   for (const auto* set : {&added, &removed})
     for (const auto& hash : *set) touched.insert(ring.before(hash));
-  for (const auto& owner : change.resign_hashed) {
-    auto octets = owner.empty() ? std::nullopt : dns::from_base32hex(owner.substr(1, static_cast<uint8_t>(owner[0])));
-    Nsec3Hash hash{};
-    if (!octets || octets->size() != hash.size())
-      throw std::runtime_error("not an NSEC3 owner, so not re-signed as one: " + dns::to_text(owner));
-    std::copy(octets->begin(), octets->end(), hash.begin());
+  for (const auto& hash : change.resign_hashed)
     if (!removed.count(hash)) touched.insert(hash);
-  }
   std::vector<uint16_t> types;
   std::vector<uint8_t> rdata;
   for (const auto& hash : touched) {

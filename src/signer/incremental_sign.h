@@ -56,10 +56,11 @@ struct UnsignedChange {
   UnsignedRecord soa;
   std::vector<UnsignedRecord> removed;
   std::vector<UnsignedRecord> added;
-  // Names, and NSEC3 owners, (wire) signed again though their data stays:
-  // a slice of a re-sign. Each of their RRSIGs is kept or renewed by
+  // Names (wire) and NSEC3 records (by hash) signed again though their data
+  // stays: a slice of a re-sign. Each of their RRSIGs is kept or renewed by
   // SignOptions::reuse_until, like any other.
-  std::vector<std::string> resign, resign_hashed;
+  std::vector<std::string> resign;
+  std::vector<Nsec3Hash> resign_hashed;
 };
 
 // One owner's records in the new signed version, as sign_zone writes them

@@ -258,9 +258,9 @@ std::optional<std::pair<uint32_t, uint32_t>> SignedZone::owner_range(std::string
 }
 
 bool SignedZone::has_names_below(std::string_view owner) const {
-  size_t k = lower_bound(owner, false);
-  if (k < hashed_start_ && dns::same_name(owner_at(k), owner)) ++k;
-  return k < hashed_start_ && dns::is_at_or_below(owner_at(k), owner);
+  // Descendants follow a name directly in canonical order (RFC 4034 §6.1).
+  std::optional<std::string_view> next = name_after(owner);
+  return next && dns::is_at_or_below(*next, owner);
 }
 
 std::optional<std::string_view> SignedZone::name_after(std::string_view owner) const {
