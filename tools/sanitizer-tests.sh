@@ -28,13 +28,13 @@ ctest --test-dir build-asan --output-on-failure -j2
 # manager, incremental signing, the change log) and the xfr ones (the server
 # and zone table it shares between threads), then the system tests that run
 # wiresignd's threads at once (transfers in and out, NOTIFY, re-sign slices,
-# the control API). A data race stops the daemon (halt_on_error), so the
-# test that started it fails.
+# the control API). A data race stops the daemon (halt_on_error) and its
+# report, written to build-tsan/reports, fails the run.
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWIRESIGN_WERROR=ON -DWIRESIGN_TSAN=ON \
   -DWIRESIGN_BENCH=OFF
 cmake --build build-tsan -j"$(nproc)" --target unit_daemon unit_xfr wiresignd wiresign
-# Reports go to files as well: a race found while a test stops the daemon
-# (when its exit status is no longer looked at) must fail the run too.
+# Reports go to files: a race found while a test stops the daemon (when its
+# exit status is no longer looked at) must fail the run too.
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 reports=$PWD/build-tsan/reports
 rm -rf "$reports" && mkdir -p "$reports"

@@ -8,17 +8,11 @@
 
 #include "dns/name.h"
 #include "dns/record.h"
-#include "dns/rr_type.h"
-#include "dns/zone_reader.h"
 #include "signer/serial.h"
 #include "xfr/inbound.h"
 #include "xfr/transport.h"
 
 namespace wiresign::daemon {
-
-namespace {
-
-}  // namespace
 
 ZoneFollower::ZoneFollower(const conf::ZoneConfig& zone, const conf::Config& config, ZoneLoader& loader,
                            xfr::LogSink log, const StateDir* state, xfr::TransferCounters* counters)
@@ -44,7 +38,7 @@ void ZoneFollower::load_saved_version() {
   // the primary's: signed again from itself (nothing is made when the policy
   // did not change), with the primary's serial and timers from its SOA.
   if (std::optional<xfr::Record> soa = loader_.served_input_soa(zone_)) {
-    const uint32_t serial = dns::get_u32(soa->rdata.data() + dns::soa_serial_offset(soa->rdata));
+    const uint32_t serial = dns::soa_serial(soa->rdata).value_or(0);
     if (loader_.load_transferred_zone(zone_, loader_.served_input(zone_),
                                       "the saved version (unsigned serial " + std::to_string(serial) + ")")) {
       unsigned_serial_ = serial;
@@ -99,7 +93,7 @@ uint32_t ZoneFollower::refresh() {
 ZoneFollower::Fetched ZoneFollower::fetch(const xfr::PrimaryRequest& request, uint32_t serial, std::string& how) {
   const std::string primary = request.primary.str();
   std::optional<xfr::Record> ours = unsigned_serial_ ? loader_.served_input_soa(zone_) : std::nullopt;
-  if (ours && dns::get_u32(ours->rdata.data() + dns::soa_serial_offset(ours->rdata)) == *unsigned_serial_) {
+  if (ours && dns::soa_serial(ours->rdata) == unsigned_serial_) {
     // RFC 1995: ask for the changes since our version; AXFR when the primary cannot give them.
     try {
       xfr::IxfrResult answer = xfr::transfer_zone_incremental(request, *ours, zone_.max_records);

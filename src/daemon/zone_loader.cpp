@@ -35,17 +35,12 @@ std::string span_text(long seconds) {
   return std::to_string(seconds) + "s";
 }
 
-uint32_t input_serial_of(const signer::UnsignedRecord& soa) {
-  size_t pos = dns::soa_serial_offset(soa.rdata);
-  return pos + 4 <= soa.rdata.size() ? dns::get_u32(soa.rdata.data() + pos) : 0;
-}
+uint32_t input_serial_of(const signer::UnsignedRecord& soa) { return dns::soa_serial(soa.rdata).value_or(0); }
 
 std::optional<uint32_t> input_serial(const signer::Zone& zone) {
   for (const auto& r : zone.records()) {
     if (r.type != dns::rr_type::SOA || zone.name(r.name) != zone.origin().wire()) continue;
-    auto rdata = zone.rdata(r);
-    size_t pos = dns::soa_serial_offset(rdata);
-    if (pos + 4 <= rdata.size()) return dns::get_u32(rdata.data() + pos);
+    if (auto serial = dns::soa_serial(zone.rdata(r))) return serial;
   }
   return std::nullopt;
 }
@@ -74,11 +69,7 @@ std::string input_digest(const signer::Zone& zone, uint32_t serial, const policy
       wire.clear();
       dns::append_record_wire(wire, zone.view(r));
       if (i == 0 && r.type == dns::rr_type::SOA) {
-        size_t pos = wire.size() - zone.rdata(r).size() + dns::soa_serial_offset(zone.rdata(r));
-        wire[pos] = static_cast<uint8_t>(serial >> 24);
-        wire[pos + 1] = static_cast<uint8_t>(serial >> 16);
-        wire[pos + 2] = static_cast<uint8_t>(serial >> 8);
-        wire[pos + 3] = static_cast<uint8_t>(serial);
+        dns::set_soa_serial(std::span<uint8_t>(wire).last(zone.rdata(r).size()), serial);
       }
       EVP_DigestUpdate(context.get(), wire.data(), wire.size());
     }
@@ -417,14 +408,20 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     if (previous)
       check_served_keys_available(*previous, key_manager_.keys_available(zone.name, store), policy_config.keystore);
     KeyPlan key_plan = key_manager_.plan(zone.name, options.policy, store, now);
-    if (reason == Reason::resign && !signatures_due && key_manager_.uses_unchanged(zone.name, key_plan)) {
-      // A key event whose moves change nothing published (a record now in
-      // every cache): the states are kept, no new version is needed.
+    // A re-sign with nothing to publish: the key states move on (a record
+    // now in every cache), no new version is needed.
+    auto keep_serving = [&](const IncrementalVersion* found_nothing_due) {
       key_manager_.commit(zone.name, key_plan, now);
       lock.lock();
+      if (found_nothing_due) {
+        state.earliest_known = found_nothing_due->earliest_known;
+        state.earliest_expiration = found_nothing_due->earliest_expiration;
+      }
       schedule_resign(zone, state, now);
       return true;
-    }
+    };
+    if (reason == Reason::resign && !signatures_due && key_manager_.uses_unchanged(zone.name, key_plan))
+      return keep_serving(nullptr);  // a key event whose moves change nothing published
     const signer::ZoneKeys& keys = key_plan.keys;
     clock.lap("keys");
 
@@ -458,15 +455,10 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     if (incremental && incremental->unchanged && reason == Reason::resign) {
       if (key_manager_.uses_unchanged(zone.name, key_plan)) {
         // Nothing due after all (the lead time ran ahead), and no key event
-        // that changes what is published: the states move, nothing is signed.
-        key_manager_.commit(zone.name, key_plan, now);
+        // that changes what is published.
         log_(zone.name + ": no signature is due for renewal yet; still serving serial " +
              std::to_string(previous->serial()));
-        lock.lock();
-        state.earliest_known = incremental->earliest_known;
-        state.earliest_expiration = incremental->earliest_expiration;
-        schedule_resign(zone, state, now);
-        return true;
+        return keep_serving(&*incremental);
       }
       incremental.reset();  // a key event changes what is published: signed whole below
     }

@@ -56,10 +56,7 @@ std::optional<xfr::Record> ZoneLoader::served_input_soa(const conf::ZoneConfig& 
   if (it == states_.end() || !it->second.version) return std::nullopt;
   const dns::RecordView& soa = it->second.version->zone->soa();
   xfr::Record record{std::string(soa.owner), soa.type, soa.rclass, soa.ttl, {soa.rdata.begin(), soa.rdata.end()}};
-  size_t pos = dns::soa_serial_offset(record.rdata);
-  if (pos + 4 > record.rdata.size()) return std::nullopt;
-  const uint32_t serial = it->second.version->input_serial;
-  for (int i = 0; i < 4; ++i) record.rdata[pos + i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
+  if (!dns::set_soa_serial(record.rdata, it->second.version->input_serial)) return std::nullopt;
   return record;
 }
 

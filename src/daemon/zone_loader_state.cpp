@@ -140,8 +140,7 @@ void ZoneLoader::hold(const conf::ZoneConfig& zone, const signer::Zone& input, u
       std::vector<uint8_t> soa;
       if (rr.type == dns::rr_type::SOA) {  // as it came in: prepare_zone set our serial
         soa.assign(rr.rdata.begin(), rr.rdata.end());
-        size_t pos = dns::soa_serial_offset(soa);
-        for (int i = 0; i < 4; ++i) soa[pos + i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
+        dns::set_soa_serial(soa, serial);
         rr.rdata = soa;
       }
       dns::append_record_text(text, rr);

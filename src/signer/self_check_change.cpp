@@ -164,7 +164,7 @@ class ChangeCheck {
     if (RrPtr key = to_ldns(record)) ldns_rr_list_push_rr(keys_.get(), key.release());
   }
 
-  // The nearest cut (NS, not at the apex) above `owner` in the new version.
+  // A cut (NS, not at the apex) above `owner` in the new version: the topmost.
   std::optional<std::string> cut_above(std::string_view owner) const {
     std::optional<std::string> cut;
     std::vector<dns::RecordView> held;

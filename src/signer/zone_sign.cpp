@@ -144,8 +144,7 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
   auto soa = std::find_if(apex_records.begin(), apex_records.end(),
                           [](const RecordEntry& r) { return r.type == dns::rr_type::SOA; });
   auto soa_rdata = zone.rdata(*soa);
-  size_t pos = dns::soa_serial_offset(soa_rdata);
-  uint32_t base = dns::get_u32(soa_rdata.data() + pos);
+  uint32_t base = dns::soa_serial(soa_rdata).value_or(0);  // check_zone found the SOA, read by ldns
   // Every re-sign must reach the secondaries, so count on from the published
   // serial when the input has not passed it (DESIGN.md promise 2).
   bool stuck = options.published_serial && !serial_newer(base, *options.published_serial);
@@ -155,10 +154,7 @@ uint32_t prepare_zone(Zone& zone, const ZoneKeys& keys, const SignOptions& optio
   // and the operator allows counting on from there (resign-bump).
   if (stuck && options.policy.serial == conf::SerialPolicy::keep && options.policy.resign_bump)
     serial = *options.published_serial + 1;
-  soa_rdata[pos] = static_cast<uint8_t>(serial >> 24);
-  soa_rdata[pos + 1] = static_cast<uint8_t>(serial >> 16);
-  soa_rdata[pos + 2] = static_cast<uint8_t>(serial >> 8);
-  soa_rdata[pos + 3] = static_cast<uint8_t>(serial);
+  dns::set_soa_serial(soa_rdata, serial);
   for (auto& record : apex_records)
     if (record.type == dns::rr_type::NSEC3PARAM) record.ttl = denial_ttl(soa->ttl, soa_rdata);
   return serial;

@@ -107,7 +107,7 @@ start
 wait_lines "bench.test.: signed serial" 1
 full=$(grep "bench.test.: signed serial" "$dir/log" | tail -n1)
 # serial_of PORT: the SOA serial served there, or nothing.
-serial_of() { dig -p "$1" +time=1 +tries=1 +short @127.0.0.1 bench.test SOA 2>/dev/null | awk 'NF == 7 {print $3}'; }
+serial_of() { dig -p "$1" +time=1 +tries=1 +short @127.0.0.1 bench.test SOA 2>/dev/null | awk 'NF == 7 && $3 ~ /^[0-9]+$/ {print $3}'; }
 # seconds_until PORT SERIAL: bounded (5 min) poll every 5 ms; prints the time it was served.
 seconds_until() {
   for _ in $(seq 1 60000); do
@@ -136,7 +136,7 @@ wait "$daemon" 2>/dev/null || true
 t0=$(date +%s.%N)
 start
 for _ in $(seq 1 6000); do
-  got=$(dig -p "$port" +time=1 +tries=1 +short @127.0.0.1 bench.test SOA 2>/dev/null | awk 'NF == 7 && $3 ~ /^[0-9]+$/ {print $3}' || true)
+  got=$(serial_of "$port" || true)
   [[ $got == "$serial" ]] && break
   sleep 0.05
 done
