@@ -572,9 +572,9 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     state.input_retry_at = 0;
     note_save_outcome(zone, state, save_error, now);
     key_manager_.commit(zone.name, key_plan, std::time(nullptr));
-    // For schedule_resign: how long a whole signing takes (a re-sign is one),
-    // so a change signed alone in milliseconds does not count.
-    if (!incremental) state.signing_s = std::max(clock.total(), state.signing_s / 2);
+    // For schedule_resign: how long a re-sign takes (a whole signing or a
+    // slice), so a change signed alone in milliseconds does not count.
+    if (!incremental || incremental->due_owners) state.signing_s = std::max(clock.total(), state.signing_s / 2);
     schedule_resign(zone, state, now);
     clock.lap("publish");
 

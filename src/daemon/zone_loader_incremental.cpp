@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "daemon/input_change.h"
 #include "daemon/phase_clock.h"
@@ -292,6 +293,7 @@ void ZoneLoader::check_change_before_publishing(const IncrementalVersion& change
     if (xfr::record_type(record) == dns::rr_type::RRSIG) new_rrsigs.push_back(record);
   signer::SelfCheckOptions options;
   options.now = now;
+  options.threads = std::max(1u, std::thread::hardware_concurrency());
   options.unpublished_signers = unpublished_signers;
   signer::SelfCheckReport report =
       signer::self_check_change(next.origin(), ServedVersionView(next), names, hashed, new_rrsigs, options);

@@ -3,6 +3,10 @@
 #include "signer/self_check_change.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <span>
+#include <utility>
 #include <ctime>
 #include <memory>
 #include <new>
@@ -15,7 +19,7 @@
 #include "signer/self_check_index.h"
 
 // ldns last: its headers redefine `bool` in ways that upset <optional>.
-#include "signer/ldns_owned.h"
+#include "signer/signature_verifier.h"
 
 namespace wiresign::signer {
 namespace {
@@ -47,52 +51,16 @@ std::optional<dns::RecordView> parse_record(std::string_view wire) {
 
 class ChangeCheck {
  public:
-  ChangeCheck(const dns::Name& origin, const SignedVersionView& zone, const SelfCheckOptions& options,
-              Problems& problems, SelfCheckReport& report)
-      : origin_(origin), zone_(zone), options_(options), problems_(problems), report_(report), keys_(ldns_rr_list_new()) {
-    if (!keys_) throw std::bad_alloc();
-    now_ = options.now ? options.now : static_cast<uint32_t>(std::time(nullptr));
+  ChangeCheck(const dns::Name& origin, const SignedVersionView& zone, Problems& problems, SelfCheckReport& report)
+      : origin_(origin), zone_(zone), problems_(problems), report_(report) {
     zone_.records_at(origin_.wire(), apex_);
     for (const auto& r : apex_) {
-      if (r.type == rr::DNSKEY) push_key(r);
       if (r.type == rr::NSEC3PARAM && r.rdata.size() >= 5 && r.rdata.size() == 5u + r.rdata[4])
         params_ = Nsec3Params{r.rdata[0], dns::get_u16(r.rdata.data() + 2), r.rdata.subspan(5)};
     }
-    for (const auto& rdata : options.unpublished_signers)
-      push_key({origin_.wire(), rr::DNSKEY, dns::kClassIN, 0, rdata});
     nsec_ = find(apex_, rr::NSEC) != nullptr;
     if (!params_ && !nsec_)
       problems_.add(describe(origin_.wire(), rr::NSEC3PARAM) + ": missing at the apex, and no NSEC there either");
-  }
-
-  // ldns's verdict on a new RRSIG over its RRset in the new version.
-  void verify(std::string_view rrsig_wire) {
-    std::optional<dns::RecordView> rrsig = parse_record(rrsig_wire);
-    if (!rrsig || rrsig->type != rr::RRSIG || rrsig->rdata.size() < kRrsigFixed) {
-      problems_.add("a new RRSIG record is malformed");
-      return;
-    }
-    const uint16_t covered = dns::get_u16(rrsig->rdata.data());
-    std::vector<dns::RecordView> held;
-    zone_.records_at(rrsig->owner, held);
-    RrListPtr rrset(ldns_rr_list_new());
-    if (!rrset) throw std::bad_alloc();
-    bool in_zone = false;
-    for (const auto& r : held) {
-      if (r.type == rr::RRSIG && std::ranges::equal(r.rdata, rrsig->rdata)) in_zone = true;
-      if (r.type != covered || r.type == rr::RRSIG) continue;
-      RrPtr record = to_ldns(r);
-      if (record) ldns_rr_list_push_rr(rrset.get(), record.release());
-    }
-    const std::string what = describe(rrsig->owner, covered) + ": " + rrsig_text(rrsig->rdata);
-    if (!in_zone) return problems_.add(what + " is not in the new version");
-    if (ldns_rr_list_rr_count(rrset.get()) == 0) return problems_.add(what + " covers no RRset");
-    RrPtr signature = to_ldns(*rrsig);
-    if (!signature) return problems_.add(what + " is malformed");
-    ldns_status status = ldns_verify_rrsig_keylist_time(rrset.get(), signature.get(), keys_.get(), now_, nullptr);
-    if (status != LDNS_STATUS_OK)
-      return problems_.add(what + " does not verify at " + time_text(now_) + ": " + ldns_get_errorstr_by_id(status));
-    ++report_.rrsigs_verified;
   }
 
   // A changed name: signatures where they belong, and its NSEC or NSEC3
@@ -160,10 +128,6 @@ class ChangeCheck {
   }
 
  private:
-  void push_key(const dns::RecordView& record) {
-    if (RrPtr key = to_ldns(record)) ldns_rr_list_push_rr(keys_.get(), key.release());
-  }
-
   // A cut (NS, not at the apex) above `owner` in the new version: the topmost.
   std::optional<std::string> cut_above(std::string_view owner) const {
     std::optional<std::string> cut;
@@ -318,17 +282,88 @@ class ChangeCheck {
 
   const dns::Name& origin_;
   const SignedVersionView& zone_;
-  const SelfCheckOptions& options_;
   Problems& problems_;
   SelfCheckReport& report_;
-  RrListPtr keys_;
-  uint32_t now_ = 0;
   std::vector<dns::RecordView> apex_;
   std::optional<Nsec3Params> params_;
   bool nsec_ = false;
   std::vector<dns::RecordView> at_hash_;
   std::set<std::string> ancestors_seen_;
 };
+
+// ldns's verdict on each new RRSIG over its RRset in the new version, the
+// RRSIGs shared among `options.threads` threads as the whole-zone check
+// shares them; problems in the order of `rrsigs`.
+void verify_new_rrsigs(const dns::Name& origin, const SignedVersionView& zone, std::span<const std::string_view> rrsigs,
+                       const SelfCheckOptions& options, Problems& problems, SelfCheckReport& report) {
+  const uint32_t now = options.now ? options.now : static_cast<uint32_t>(std::time(nullptr));
+  std::vector<dns::RecordView> apex;
+  zone.records_at(origin.wire(), apex);
+  const size_t room = problems.room();
+  std::atomic<size_t> verified{0}, failures{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::vector<std::pair<size_t, std::string>> found;  // by RRSIG, for a stable order
+  parallel_for(rrsigs.size(), std::max(1u, options.threads), 64, [&](size_t begin, size_t end) {
+    if (stop) return;
+    SignatureVerifier signatures(now);
+    for (const auto& r : apex)
+      if (r.type == rr::DNSKEY) signatures.add_key(to_ldns(r));
+    for (const auto& rdata : options.unpublished_signers)
+      signatures.add_key(to_ldns({origin.wire(), rr::DNSKEY, dns::kClassIN, 0, rdata}));
+    size_t good = 0;
+    std::vector<std::pair<size_t, std::string>> local;
+    std::vector<dns::RecordView> held;
+    auto fail = [&](size_t i, std::string text) {
+      local.emplace_back(i, std::move(text));
+      if (failures.fetch_add(1) + 1 >= room) stop = true;
+    };
+    for (size_t i = begin; i < end && !stop; ++i) {
+      std::optional<dns::RecordView> rrsig = parse_record(rrsigs[i]);
+      if (!rrsig || rrsig->type != rr::RRSIG || rrsig->rdata.size() < kRrsigFixed) {
+        fail(i, "a new RRSIG record is malformed");
+        continue;
+      }
+      const uint16_t covered = dns::get_u16(rrsig->rdata.data());
+      held.clear();
+      zone.records_at(rrsig->owner, held);
+      RrListPtr rrset(ldns_rr_list_new());
+      if (!rrset) throw std::bad_alloc();
+      bool in_zone = false;
+      for (const auto& r : held) {
+        if (r.type == rr::RRSIG && std::ranges::equal(r.rdata, rrsig->rdata)) in_zone = true;
+        if (r.type != covered || r.type == rr::RRSIG) continue;
+        RrPtr record = to_ldns(r);
+        if (record) ldns_rr_list_push_rr(rrset.get(), record.release());
+      }
+      const std::string what = describe(rrsig->owner, covered) + ": " + rrsig_text(rrsig->rdata);
+      if (!in_zone) {
+        fail(i, what + " is not in the new version");
+        continue;
+      }
+      if (ldns_rr_list_rr_count(rrset.get()) == 0) {
+        fail(i, what + " covers no RRset");
+        continue;
+      }
+      RrPtr signature = to_ldns(*rrsig);
+      if (!signature) {
+        fail(i, what + " is malformed");
+        continue;
+      }
+      ldns_status status = signatures.verify(rrset.get(), signature.get());
+      if (status != LDNS_STATUS_OK)
+        fail(i, what + " does not verify at " + time_text(now) + ": " + ldns_get_errorstr_by_id(status));
+      else
+        ++good;
+    }
+    verified += good;
+    std::lock_guard lock(mutex);
+    for (auto& entry : local) found.push_back(std::move(entry));
+  });
+  report.rrsigs_verified += verified;
+  std::sort(found.begin(), found.end());
+  for (auto& entry : found) problems.add(std::move(entry.second));
+}
 
 }  // namespace
 
@@ -338,8 +373,8 @@ SelfCheckReport self_check_change(const dns::Name& origin, const SignedVersionVi
                                   const std::vector<std::string_view>& rrsigs_to_check, const SelfCheckOptions& options) {
   SelfCheckReport report;
   Problems problems(options.max_problems);
-  ChangeCheck check(origin, zone, options, problems, report);
-  for (std::string_view rrsig : rrsigs_to_check) check.verify(rrsig);
+  ChangeCheck check(origin, zone, problems, report);
+  verify_new_rrsigs(origin, zone, rrsigs_to_check, options, problems, report);
   for (std::string_view name : names) check.check_name(name);
   for (std::string_view owner : hashed_owners) check.check_link(owner);
   report.problems = problems.take();
