@@ -426,15 +426,20 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     clock.lap("keys");
 
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-    // A new input: only what changed is signed, whatever else is due (a
-    // key event that changes what is published makes sign_change decline).
-    // Signatures coming due: a slice of them at a time, the same way.
-    // (Parameters changed by a reload, or the operator's re-sign: the whole zone.)
+    // A new input: only what changed is signed, whatever else is due (with
+    // a key event's apex records when one is due). Signatures coming due: a
+    // slice of them at a time, the same way. (Parameters changed by a
+    // reload, the operator's re-sign, a ZSK switch or an algorithm roll:
+    // sign_change declines and the whole zone is signed.)
     const bool same_parameters =
         previous && !keys.serve_unsigned &&
         (state.signed_under.empty() || state.signed_under == policy_parameters(options.policy));
     const bool change_alone = reason == Reason::input && same_parameters;
-    const bool slice = reason == Reason::resign && same_parameters && signatures_due && !whole_resign_asked;
+    // A key event is a change too: the apex's key records, with the
+    // signatures that are due meanwhile.
+    const bool keys_change = !key_manager_.uses_unchanged(zone.name, key_plan);
+    const bool slice = reason == Reason::resign && same_parameters && (signatures_due || keys_change) &&
+                       !whole_resign_asked;
     std::optional<IncrementalVersion> incremental;
     signer::Zone unsigned_zone(origin);
     std::optional<uint32_t> serial_in;
@@ -450,7 +455,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       }
     } else if (slice) {
       serial_in = state.version->input_serial;
-      incremental = resign_slice(zone, *state.version, keys, options);
+      incremental = resign_slice(zone, *state.version, keys, options, keys_change);
     }
     if (incremental && incremental->unchanged && reason == Reason::resign) {
       if (key_manager_.uses_unchanged(zone.name, key_plan)) {

@@ -210,11 +210,19 @@ class ZoneLoader {
   void finish_change(const SignedVersion& served, signer::SignedChange signed_change, uint32_t input_serial,
                      PhaseClock& laps, IncrementalVersion& result);
   // A re-sign of the version in service as a change: the owners whose
-  // signatures are due, the earliest first, a slice at a time; nullopt (the
-  // reason logged) when the keys or parameters changed and the whole zone
-  // is signed instead; `unchanged` when nothing is due.
+  // signatures are due, the earliest first, a slice at a time (owners still
+  // signed by a key that no longer signs come first, all at once), with
+  // the apex's key records when `keys_change` (a key event); nullopt (the
+  // reason logged) when the zone's signers or parameters changed and the
+  // whole zone is signed instead; `unchanged` when nothing is due and the
+  // keys do not change.
   std::optional<IncrementalVersion> resign_slice(const conf::ZoneConfig& zone, const SignedVersion& served,
-                                                 const signer::ZoneKeys& keys, const signer::SignOptions& options);
+                                                 const signer::ZoneKeys& keys, const signer::SignOptions& options,
+                                                 bool keys_change);
+  // Adds to `change.resign` (or `resign_hashed`) every owner of `zone` with
+  // an RRSIG by a key that does not sign under `keys`: one pass over the zone.
+  static void stale_signatures(const xfr::SignedZone& zone, const signer::ZoneKeys& keys,
+                               signer::UnsignedChange& change);
   // The change is `given` (an IXFR's), or found by comparing `input` (then
   // finalized) with `served`; nullopt (the reason logged) when the input
   // needs whole-zone signing.

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "daemon/input_change.h"
@@ -58,6 +60,20 @@ std::vector<uint8_t> without_serial(std::span<const uint8_t> rdata) {
   return out;
 }
 
+// The keys that sign under `keys` (algorithm, key tag): an RRSIG by any
+// other key (one withdrawn by a key event) is renewed before it is kept
+// another publication.
+std::set<std::pair<uint8_t, uint16_t>> signing_keys(const signer::ZoneKeys& keys) {
+  std::set<std::pair<uint8_t, uint16_t>> out;
+  for (const auto* list : {&keys.dnskey_signers, &keys.zone_signers})
+    for (const auto& key : *list) out.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
+  return out;
+}
+
+bool signed_by_other(const dns::RecordView& rrsig, const std::set<std::pair<uint8_t, uint16_t>>& signers) {
+  return !signers.count({rrsig.rdata[2], dns::get_u16(rrsig.rdata.data() + 16)});
+}
+
 }  // namespace
 
 std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
@@ -93,14 +109,26 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::sign_incrementally(
   // An input equal to the one in service, under the same keys and
   // parameters, needs nothing signed.
   std::string why_not;
-  if (change->removed.empty() && change->added.empty() && input_serial == served.input_serial &&
+  const bool same_keys =
+      signer::same_keys_and_parameters(ServedVersionView(previous), previous.origin(), change->soa, keys, options,
+                                       why_not);
+  if (same_keys && change->removed.empty() && change->added.empty() && input_serial == served.input_serial &&
       change->soa.ttl == previous.soa().ttl &&
       without_serial(change->soa.rdata) == without_serial(previous.soa().rdata)) {
-    if (!signer::same_keys_and_parameters(ServedVersionView(previous), previous.origin(), change->soa, keys, options,
-                                          why_not))
-      return skip(why_not);
     result.unchanged = true;
     return result;
+  }
+  // A key event published with the change: names still signed by a key
+  // that no longer signs are signed again with it.
+  std::optional<signer::UnsignedChange> with_stale;
+  if (!same_keys) {
+    with_stale = *change;
+    stale_signatures(previous, keys, *with_stale);
+    if (with_stale->resign.size() + with_stale->resign_hashed.size() > limit)
+      return skip(std::to_string(with_stale->resign.size() + with_stale->resign_hashed.size()) +
+                  " names hold signatures by keys that no longer sign");
+    change = &*with_stale;
+    laps.lap("key scan");
   }
   // serial keep with an input serial that has not moved: the whole-zone
   // way says what that means (and no signature is made for nothing here).
@@ -149,7 +177,8 @@ void ZoneLoader::finish_change(const SignedVersion& served, signer::SignedChange
 std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const conf::ZoneConfig& zone,
                                                                  const SignedVersion& served,
                                                                  const signer::ZoneKeys& keys,
-                                                                 const signer::SignOptions& options) {
+                                                                 const signer::SignOptions& options,
+                                                                 bool keys_change) {
   const xfr::SignedZone& previous = *served.zone;
   PhaseClock laps;
   // Each owner's earliest RRSIG expiration; those due (not kept by
@@ -160,6 +189,8 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
     bool hashed;
   };
   std::vector<Due> due;
+  const std::set<std::pair<uint8_t, uint16_t>> signers = signing_keys(keys);
+  constexpr int64_t kStale = INT32_MIN;
   std::optional<int64_t> earliest_not_due;
   std::string_view owner;
   std::optional<int64_t> owner_earliest;
@@ -179,8 +210,10 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
       hashed = false;
     }
     if (rr.type == dns::rr_type::NSEC3) hashed = true;
-    if (rr.type != dns::rr_type::RRSIG || rr.rdata.size() < 12) return;
+    if (rr.type != dns::rr_type::RRSIG || rr.rdata.size() < 18) return;
     int64_t left = static_cast<int32_t>(dns::get_u32(rr.rdata.data() + 8) - options.now);
+    // Signed by a key that no longer signs: due before anything else.
+    if (signed_by_other(rr, signers)) left = kStale;
     if (!owner_earliest || left < *owner_earliest) owner_earliest = left;
   });
   close_owner();
@@ -204,7 +237,7 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
   }
   std::optional<int64_t> earliest_left = earliest_not_due;
   if (due.size() > limit && (!earliest_left || due[limit].left < *earliest_left)) earliest_left = due[limit].left;
-  if (due.empty()) {
+  if (due.empty() && !keys_change) {
     result.unchanged = true;
   } else {
     signer::UnsignedChange change;
@@ -216,9 +249,10 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
     }
     std::string why_not;
     auto warn = [&](const std::string& line) { log_(zone.name + ": warning: " + line); };
-    std::optional<signer::SignedChange> signed_change =
-        signer::sign_change(ServedVersionView(previous), previous.origin(), change, keys, options,
-                            "re-sign of serial " + std::to_string(previous.serial()), warn, why_not);
+    std::optional<signer::SignedChange> signed_change = signer::sign_change(
+        ServedVersionView(previous), previous.origin(), change, keys, options,
+        (due.empty() ? "key event on serial " : "re-sign of serial ") + std::to_string(previous.serial()), warn,
+        why_not);
     if (!signed_change) {
       log_(zone.name + ": signing the whole zone: " + why_not);
       return std::nullopt;
@@ -267,6 +301,28 @@ std::optional<signer::UnsignedChange> change_from_ixfr(const std::vector<xfr::Ix
     change.soa = own(diff.new_soa);
   }
   return change;
+}
+
+void ZoneLoader::stale_signatures(const xfr::SignedZone& zone, const signer::ZoneKeys& keys,
+                                  signer::UnsignedChange& change) {
+  const std::set<std::pair<uint8_t, uint16_t>> signers = signing_keys(keys);
+  std::string_view owner;
+  bool stale = false, hashed = false;
+  auto close_owner = [&] {
+    if (!stale) return;
+    if (!hashed) change.resign.emplace_back(owner);
+    else if (auto hash = nsec3_owner_hash(owner)) change.resign_hashed.push_back(*hash);
+  };
+  zone.for_each_record_but_soa([&](const dns::RecordView& rr) {
+    if (rr.owner != owner) {
+      close_owner();
+      owner = rr.owner;
+      stale = hashed = false;
+    }
+    if (rr.type == dns::rr_type::NSEC3) hashed = true;
+    if (rr.type == dns::rr_type::RRSIG && rr.rdata.size() >= 18 && signed_by_other(rr, signers)) stale = true;
+  });
+  close_owner();
 }
 
 std::optional<uint32_t> ZoneLoader::earliest_in(std::string_view records) {

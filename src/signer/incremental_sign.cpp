@@ -114,22 +114,29 @@ std::vector<uint8_t> relinked_nsec3(std::span<const uint8_t> rdata, const Nsec3H
   return out;
 }
 
-// Why the apex DNSSEC records `part` (prepared) gets from the keys and the
+// How the apex DNSSEC records `part` (prepared) gets from the keys and the
 // policy, or the keys that sign, differ from the version in service's
-// (`apex_held`); nullopt when they do not.
-std::optional<std::string> apex_change(const std::vector<dns::RecordView>& apex_held, const Zone& part,
-                                       const ZoneKeys& keys) {
-  for (uint16_t type : {rr::DNSKEY, rr::CDS, rr::CDNSKEY, rr::NSEC3PARAM}) {
+// (`apex_held`). A key event that changes only the DNSKEY, CDS and CDNSKEY
+// RRsets or the keys that sign the DNSKEY RRset (a KSK roll's every step, a
+// ZSK published or withdrawn) is an apex change like any other; new NSEC3
+// parameters, or other keys signing the zone's data (a ZSK switch, an
+// algorithm roll: every RRset gets new signatures, RFC 7583 §3.3), need
+// the whole zone.
+struct ApexDifference {
+  std::string what;
+  bool whole_zone = false;
+};
+std::optional<ApexDifference> apex_change(const std::vector<dns::RecordView>& apex_held, const Zone& part,
+                                          const ZoneKeys& keys) {
+  auto made_set = [&](uint16_t type) {
     std::vector<dns::RecordView> made;
     for (const auto& r : part.records_at(0))
       if (r.type == type) made.push_back(part.view(r));
-    if (apex_set(made, type) != apex_set(apex_held, type))
-      return "the apex " + dns::type_name(type) + " RRset changes (keys, NSEC3 parameters or SOA TTLs)";
-  }
-
-  // The keys that sign must be those that signed the version in service
-  // (a rollover moves every signature, RFC 7583 §3.3).
-  for (bool dnskey_role : {true, false}) {
+    return apex_set(made, type);
+  };
+  if (made_set(rr::NSEC3PARAM) != apex_set(apex_held, rr::NSEC3PARAM))
+    return ApexDifference{"the NSEC3 parameters change", true};
+  auto signed_with = [&](bool dnskey_role) {
     std::set<std::pair<uint8_t, uint16_t>> signing, signed_before;
     for (const auto& key : dnskey_role ? keys.dnskey_signers : keys.zone_signers)
       signing.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
@@ -137,9 +144,13 @@ std::optional<std::string> apex_change(const std::vector<dns::RecordView>& apex_
     for (const auto& r : apex_held)
       if (r.type == rr::RRSIG && r.rdata.size() >= 18 && dns::get_u16(r.rdata.data()) == covered)
         signed_before.emplace(r.rdata[2], dns::get_u16(r.rdata.data() + 16));
-    if (signing != signed_before) return "the keys that sign change";
-  }
-
+    return signing == signed_before;
+  };
+  if (!signed_with(false)) return ApexDifference{"the keys that sign the zone's data change", true};
+  for (uint16_t type : {rr::DNSKEY, rr::CDS, rr::CDNSKEY})
+    if (made_set(type) != apex_set(apex_held, type))
+      return ApexDifference{"the apex " + dns::type_name(type) + " RRset changes (keys or SOA TTLs)"};
+  if (!signed_with(true)) return ApexDifference{"the keys that sign the DNSKEY RRset change"};
   return std::nullopt;
 }
 
@@ -172,8 +183,8 @@ bool same_keys_and_parameters(const SignedVersionView& previous, const dns::Name
   append_unsigned(apex_held, apex_records);
   Zone part = apex_part(origin, apex, apex_records, soa);
   prepare_zone(part, keys, options, "the apex", {});
-  std::optional<std::string> change = apex_change(apex_held, part, keys);
-  if (change) why = *change;
+  std::optional<ApexDifference> change = apex_change(apex_held, part, keys);
+  if (change) why = change->what;
   return !change;
 }
 
@@ -343,7 +354,8 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     for (const auto& r : state.after) part.add(owner, r.type, r.ttl, r.rdata);
   uint32_t serial = prepare_zone(part, keys, options, source, warn);
 
-  if (std::optional<std::string> why = apex_change(apex_held, part, keys)) return decline(*why);
+  const std::optional<ApexDifference> apex_difference = apex_change(apex_held, part, keys);
+  if (apex_difference && apex_difference->whole_zone) return decline(apex_difference->what);
 
   detail::ZoneLayout layout;
   for (const auto& r : part.records_at(0))
@@ -408,8 +420,9 @@ std::optional<SignedChange> sign_change(const SignedVersionView& previous, const
     };
     for (const auto& [owner, state] : owners) look_at(owner, true);
     for (const auto& name : ancestors) look_at(name, false);
-    // The apex's own NSEC3 lists its types.
-    if (!same_records(apex_state.after, apex_state.before)) rewritten[hasher.hash(apex)] = 0;
+    // The apex's own NSEC3 lists its types, the signer's own among them
+    // (a CDS that comes or goes with a key event).
+    if (!same_records(apex_state.after, apex_state.before) || apex_difference) rewritten[hasher.hash(apex)] = 0;
   }
 
   std::vector<detail::KeyUse> key_uses = detail::collect_keys(part, keys);

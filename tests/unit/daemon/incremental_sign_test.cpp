@@ -376,12 +376,59 @@ TEST(IncrementalSign, LeavesToWholeSigningOnlyWhatChangesEveryName) {
     std::string why;
     EXPECT_TRUE(setup.sign_incrementally(setup.input(changed, 2), served, why)) << add << ": " << why;
   }
-  // New keys: every signature moves, so the whole zone is signed.
+  // Another key signs the zone's data: every signature moves, so the whole zone is signed.
   setup.keys.zone_signers = {setup.store->generate_key({"example.test.", keystore::KeyRole::zsk})};
   setup.keys.dnskeys = {setup.keys.dnskey_signers[0], setup.keys.zone_signers[0]};
   std::string why;
   EXPECT_FALSE(setup.sign_incrementally(setup.input(lines, 2), served, why));
-  EXPECT_NE(why.find("DNSKEY"), std::string::npos) << why;
+  EXPECT_NE(why.find("keys that sign the zone's data change"), std::string::npos) << why;
+}
+
+// A key event that changes only the apex's key records (a ZSK published
+// ahead of its use or withdrawn after it, every step of a KSK roll with its
+// CDS/CDNSKEY) is signed as a change: the same zone as whole signing, and
+// both checks pass.
+TEST(IncrementalSign, KeyEventsOnTheApexAreSignedAsChanges) {
+  for (bool nsec3 : {true, false}) {
+    SigningSetup setup(nsec3);
+    const std::string mode = nsec3 ? "NSEC3: " : "NSEC: ";
+    std::vector<std::string> lines = base_lines();
+    auto served = setup.sign_whole(setup.input(lines, 1), nullptr);
+    const keystore::KeyInfo ksk1 = setup.keys.dnskey_signers[0], zsk1 = setup.keys.zone_signers[0];
+    const keystore::KeyInfo zsk2 = setup.store->generate_key({"example.test.", keystore::KeyRole::zsk});
+    const keystore::KeyInfo ksk2 = setup.store->generate_key({"example.test.", keystore::KeyRole::ksk});
+    struct Step {
+      std::string what;
+      std::vector<keystore::KeyInfo> dnskey_signers, dnskeys, cds;
+    };
+    const std::vector<Step> steps = {
+        {"a new ZSK published before it signs", {ksk1}, {ksk1, zsk1, zsk2}, {}},
+        {"a new KSK signs the DNSKEY RRset, its CDS and CDNSKEY published", {ksk1, ksk2}, {ksk1, ksk2, zsk1, zsk2}, {ksk2}},
+        {"the old KSK withdrawn, the CDS too", {ksk2}, {ksk2, zsk1, zsk2}, {}},
+        {"the unused ZSK withdrawn", {ksk2}, {ksk2, zsk1}, {}},
+    };
+    uint32_t serial = 1;
+    for (const auto& step : steps) {
+      const std::string what = mode + step.what;
+      setup.keys.dnskey_signers = step.dnskey_signers;
+      setup.keys.dnskeys = step.dnskeys;
+      setup.keys.cds = step.cds;
+      ++serial;
+      std::string why;
+      auto change = setup.sign_change(setup.input(lines, serial), served, why);
+      ASSERT_TRUE(change) << what << ": " << why;
+      signer::SelfCheckReport report = check_change(*served, change->blocks);
+      EXPECT_TRUE(report.problems.empty()) << what << ": " << (report.problems.empty() ? "" : report.problems[0]);
+      auto incremental = setup.sign_incrementally(setup.input(lines, serial), served, why);
+      ASSERT_TRUE(incremental) << what << ": " << why;
+      auto whole = setup.sign_whole(setup.input(lines, serial), served);
+      expect_same_zone(*incremental, *whole, what);
+      expect_self_check_passes(*incremental, what);
+      // Only the apex changed (and, with NSEC3, the apex's NSEC3 when its types did).
+      EXPECT_LE(change->blocks.size(), 2u) << what;
+      served = incremental;
+    }
+  }
 }
 
 TEST(IncrementalSign, NsecTtlChangeIsSignedWhole) {
