@@ -243,6 +243,7 @@ KeyPlan KeyManager::plan(const std::string& zone, const policy::SigningPolicy& p
   for (const auto& id : use.dnskeys) plan.keys.dnskeys.push_back(info_of(id));
   for (const auto& id : use.dnskey_signers) plan.keys.dnskey_signers.push_back(info_of(id));
   for (const auto& id : use.zone_signers) plan.keys.zone_signers.push_back(info_of(id));
+  for (const auto& id : use.retiring_zone_signers) plan.keys.retiring_zone_signers.push_back(info_of(id));
   if (policy.cds)
     for (const auto& id : use.cds) plan.keys.cds.push_back(info_of(id));
   plan.keys.cds_delete = use.cds_delete;
@@ -253,7 +254,8 @@ KeyPlan KeyManager::plan(const std::string& zone, const policy::SigningPolicy& p
   return plan;
 }
 
-void KeyManager::commit(const std::string& zone, const KeyPlan& plan, std::time_t published_at) {
+void KeyManager::commit(const std::string& zone, const KeyPlan& plan, std::time_t published_at,
+                        bool whole_signing) {
   policy::KeyRing ring = plan.step.ring;
   // A move counts from when the version that carries it went out, not from
   // when its signing began.
@@ -266,6 +268,7 @@ void KeyManager::commit(const std::string& zone, const KeyPlan& plan, std::time_
       if (moved && status.since < published_at) status.since = published_at;
     }
   }
+  if (whole_signing) policy::note_whole_signing(ring, published_at);
   for (const auto& event : plan.step.events) log_(zone + ": " + event.label + ": " + event.what);
   for (const auto& id : plan.step.removable) {
     const policy::KeyState* key = ring.find(id);

@@ -71,8 +71,9 @@ class KeyManager {
   KeyPlan plan(const std::string& zone, const policy::SigningPolicy& policy, keystore::Keystore& store,
                std::time_t now);
   // The plan's version is in service since `published_at`: keeps its states
-  // (saved to the state dir) and logs what changed.
-  void commit(const std::string& zone, const KeyPlan& plan, std::time_t published_at);
+  // (saved to the state dir) and logs what changed. `whole_signing`: the
+  // version signed every RRset anew (policy::note_whole_signing).
+  void commit(const std::string& zone, const KeyPlan& plan, std::time_t published_at, bool whole_signing = false);
 
   // Reads the zone's saved states (after a restart, before any signing), so
   // that the next key event is known; false when none are saved.

@@ -521,7 +521,13 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       // hold its old and new buffers at once, up to three times the zone.
       std::string wire;
       if (previous) wire.reserve(previous->wire_size() + previous->wire_size() / 16);
-      stats = signer::sign_zone(unsigned_zone, keys, options, [&](std::string_view chunk) { wire.append(chunk); });
+      // Whole: every RRset gets the zone signers' signatures, none kept
+      // from a ZSK retiring gradually (its DNSKEY's timing allows for
+      // that; sooner is always safe).
+      signer::ZoneKeys whole_keys = keys;
+      whole_keys.retiring_zone_signers.clear();
+      stats = signer::sign_zone(unsigned_zone, whole_keys, options,
+                                [&](std::string_view chunk) { wire.append(chunk); });
       { signer::Zone done = std::move(unsigned_zone); }  // freed before the index, diff and check need memory
       clock.lap("sign");
       version.zone = std::make_shared<xfr::SignedZone>(origin, std::move(wire));
@@ -576,7 +582,7 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
     state.input_failures = 0;
     state.input_retry_at = 0;
     note_save_outcome(zone, state, save_error, now);
-    key_manager_.commit(zone.name, key_plan, std::time(nullptr));
+    key_manager_.commit(zone.name, key_plan, std::time(nullptr), !incremental && !keys.serve_unsigned);
     // For schedule_resign: how long a re-sign takes (a whole signing or a
     // slice), so a change signed alone in milliseconds does not count.
     if (!incremental || incremental->due_owners) state.signing_s = std::max(clock.total(), state.signing_s / 2);

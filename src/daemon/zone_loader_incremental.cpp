@@ -60,12 +60,12 @@ std::vector<uint8_t> without_serial(std::span<const uint8_t> rdata) {
   return out;
 }
 
-// The keys that sign under `keys` (algorithm, key tag): an RRSIG by any
-// other key (one withdrawn by a key event) is renewed before it is kept
-// another publication.
+// The keys whose signatures `keys` keeps (algorithm, key tag): those that
+// sign, and ZSKs retiring gradually. An RRSIG by any other key (one
+// withdrawn by a key event) is renewed before it is kept another publication.
 std::set<std::pair<uint8_t, uint16_t>> signing_keys(const signer::ZoneKeys& keys) {
   std::set<std::pair<uint8_t, uint16_t>> out;
-  for (const auto* list : {&keys.dnskey_signers, &keys.zone_signers})
+  for (const auto* list : {&keys.dnskey_signers, &keys.zone_signers, &keys.retiring_zone_signers})
     for (const auto& key : *list) out.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
   return out;
 }

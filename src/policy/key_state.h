@@ -62,6 +62,11 @@ struct KeyState {
   UnixTime created = 0;
   UnixTime in_service = 0;  // when it first signed what it is for (lifetimes count from here); 0: not yet
   RecordStatus dnskey, krrsig, zrrsig, ds;
+  // ZRRSIG coming or going RRset by RRset: when a whole-zone signing put
+  // the zone signers' signatures on every RRset at once since it entered
+  // its state (note_whole_signing), which ends the sign delay early. Kept
+  // in memory only: without it a restart waits the whole sign delay, never less.
+  std::optional<UnixTime> zrrsig_whole_signed;
   // Facts from outside (the parent's name servers, or the operator): when the
   // DS was last seen at the parent, and when it was last seen gone.
   std::optional<UnixTime> ds_seen;

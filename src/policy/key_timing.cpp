@@ -2,6 +2,7 @@
 #include "policy/key_timing.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace wiresign::policy {
 
@@ -18,8 +19,30 @@ uint32_t ds_interval_s(const SigningPolicy& policy) {
   return policy.parent_ds_ttl_s + policy.parent_propagation_delay_s + policy.retire_safety_s;
 }
 
+bool gradual_zone_signatures(const KeyState& key, const KeyRing& ring, bool introduce) {
+  auto signs_zone = [](const KeyState& k) {
+    return k.has(KeyRecord::zrrsig) &&
+           (k.zrrsig.state == RecordState::rumoured || k.zrrsig.state == RecordState::omnipresent);
+  };
+  // A compromised key's signatures all go in one version (its successor
+  // signs every RRset at once); how they came in does not change.
+  if (key.compromised && !introduce) return false;
+  auto same_algorithm = [&](const KeyState& other) {
+    return other.id != key.id && other.algorithm == key.algorithm && other.has(KeyRecord::zrrsig);
+  };
+  if (introduce)
+    // Coming in: RRsets keep another key's signatures of this algorithm
+    // until they come due.
+    return std::any_of(ring.keys.begin(), ring.keys.end(), [&](const KeyState& other) {
+      return same_algorithm(other) && other.zrrsig.state != RecordState::hidden;
+    });
+  // Going: another key of this algorithm that signs takes over RRset by RRset.
+  return std::any_of(ring.keys.begin(), ring.keys.end(),
+                     [&](const KeyState& other) { return same_algorithm(other) && signs_zone(other); });
+}
+
 std::optional<UnixTime> transition_time(const KeyState& key, KeyRecord record, RecordState next,
-                                        const SigningPolicy& policy) {
+                                        const SigningPolicy& policy, const KeyRing& ring) {
   const RecordStatus& status = key.record(record);
   if (next == RecordState::rumoured || next == RecordState::unretentive) return status.since;
   bool introduce = next == RecordState::omnipresent;
@@ -31,12 +54,16 @@ std::optional<UnixTime> transition_time(const KeyState& key, KeyRecord record, R
       return status.since + policy.dnskey_ttl_s + policy.propagation_delay_s +
              (introduce ? policy.publish_safety_s : policy.retire_safety_s);
     case KeyRecord::zrrsig:
-      // Iret = Dsgn + Dprp + TTLsig, with Dsgn = 0: wiresign's signer keeps
-      // only signatures by the keys that sign now, so the version that
-      // switches ZSKs carries the successor's signature on every RRset and
-      // none of the predecessor's (a signer that swaps them as each RRset
-      // comes up for refresh, as BIND does, would need validity - refresh more).
-      return status.since + signature_interval_s(policy, false);
+      // Iret = Dsgn + Dprp + TTLsig (RFC 7583 §3.3.1). A new ZSK takes over
+      // RRset by RRset as signatures come due (re-sign slices), so the last
+      // signature of the key it replaces is renewed at most validity -
+      // refresh (Dsgn) after the switch; otherwise Dsgn = 0, as every RRset
+      // gets the new signatures in one version.
+      if (!gradual_zone_signatures(key, ring, introduce)) return status.since + signature_interval_s(policy, false);
+      return std::min<UnixTime>(status.since + signature_interval_s(policy, true),
+                                key.zrrsig_whole_signed
+                                    ? *key.zrrsig_whole_signed + signature_interval_s(policy, false)
+                                    : INT64_MAX);
     case KeyRecord::ds: {
       // The parent acts when it acts: only a DS seen there (or seen gone)
       // after we asked starts the clock (RFC 7583 §3.3.2, Dreg).
@@ -57,7 +84,7 @@ uint32_t successor_lead_time_s(const SigningPolicy& policy, keystore::KeyRole ro
 
 uint64_t rollover_duration_s(const SigningPolicy& policy, keystore::KeyRole role, uint32_t parent_delay_s) {
   uint64_t publish = dnskey_publish_interval_s(policy);
-  uint64_t signatures = signature_interval_s(policy, false);
+  uint64_t signatures = signature_interval_s(policy, true);
   uint64_t ds_change = uint64_t(parent_delay_s) + ds_interval_s(policy);
   uint64_t dnskey_removal = uint64_t(policy.dnskey_ttl_s) + policy.propagation_delay_s + policy.retire_safety_s;
   switch (role) {

@@ -14,8 +14,18 @@ namespace wiresign::policy {
 // `next`. Moves into an uncertain state (rumoured, unretentive) may happen at
 // once; moves out of one wait for caches to catch up. nullopt: waiting for an
 // outside fact (the DS seen at, or gone from, the parent).
+// `ring` is the zone's keys (`key` among them).
 std::optional<UnixTime> transition_time(const KeyState& key, KeyRecord record, RecordState next,
-                                        const SigningPolicy& policy);
+                                        const SigningPolicy& policy, const KeyRing& ring);
+
+// Whether `key`'s zone signatures come or go RRset by RRset as they come
+// due (the sign delay Dsgn counts), rather than all in one version: a ZSK
+// (or CSK) coming in while another key of its algorithm signs (or signed)
+// the zone, and one going while another key of its algorithm signs. A
+// zone's first key, an algorithm roll and a compromised key change every
+// RRset's signatures at once.
+// `introduce`: the signatures come (rumoured -> omnipresent), else they go.
+bool gradual_zone_signatures(const KeyState& key, const KeyRing& ring, bool introduce);
 
 // Ipub for a DNSKEY: TTLkey + Dprp + publish safety.
 uint32_t dnskey_publish_interval_s(const SigningPolicy& policy);

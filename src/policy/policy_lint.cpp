@@ -82,8 +82,9 @@ class Linter {
 
   std::string explain(keystore::KeyRole role) const {
     std::string publish = "publish " + duration_text(dnskey_publish_interval_s(p_));
-    std::string signatures = "let the old signatures expire from caches " +
-                             duration_text(signature_interval_s(p_, false)) + " (zone max TTL and margins)";
+    std::string signatures = "renew the old signatures as they come due and let them expire from caches " +
+                             duration_text(signature_interval_s(p_, true)) +
+                             " (validity - refresh, zone max TTL and margins)";
     std::string ds = "each DS change " + duration_text(uint64_t(parent_delay()) + ds_interval_s(p_)) +
                      " with " + duration_text(parent_delay()) + " for the parent to act (parent-registration-delay)";
     if (role == keystore::KeyRole::zsk) return publish + ", " + signatures;

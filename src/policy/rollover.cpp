@@ -221,9 +221,10 @@ class Planner {
           }
           if (!chosen) continue;
           RecordState next = *chosen;
-          auto when = transition_time(key, record, next, policy_);
+          auto when = transition_time(key, record, next, policy_, ring);
           if (!when || *when > now_) continue;
           key.record(record) = {next, now_, current};
+          if (record == KeyRecord::zrrsig) key.zrrsig_whole_signed.reset();
           event(key, upper(key_record_name(record)) + " " + std::string(record_state_name(current)) + " -> " +
                          std::string(record_state_name(next)));
           // A key's lifetime runs from its first signature of what it is for
@@ -268,6 +269,9 @@ KeyUse key_use(const KeyRing& ring, const SigningPolicy& policy) {
     add_if(use.dnskeys, key, KeyRecord::dnskey);
     add_if(use.dnskey_signers, key, KeyRecord::krrsig);
     add_if(use.zone_signers, key, KeyRecord::zrrsig);
+    if (key.has(KeyRecord::zrrsig) && key.zrrsig.state == S::unretentive && !key.compromised &&
+        (key.dnskey.state == S::rumoured || key.dnskey.state == S::omnipresent))
+      use.retiring_zone_signers.push_back(key.id);
     add_if(use.ds, key, KeyRecord::ds);
     if (!key.has(KeyRecord::ds)) continue;
     const RecordStatus& ds = key.ds;
@@ -281,6 +285,15 @@ KeyUse key_use(const KeyRing& ring, const SigningPolicy& policy) {
   else if (policy.cds)
     use.cds = use.ds;
   return use;
+}
+
+void note_whole_signing(KeyRing& ring, UnixTime when) {
+  for (auto& key : ring.keys) {
+    if (!key.has(KeyRecord::zrrsig)) continue;
+    const RecordStatus& zrrsig = key.zrrsig;
+    if ((zrrsig.state == S::rumoured || zrrsig.state == S::unretentive) && !key.zrrsig_whole_signed)
+      key.zrrsig_whole_signed = std::max(when, zrrsig.since);
+  }
 }
 
 RolloverStep advance_rollover(const KeyRing& ring, const SigningPolicy& policy, UnixTime now) {
@@ -302,7 +315,7 @@ std::optional<UnixTime> plan_next_key_event(const KeyRing& ring, const SigningPo
       if (current == target) continue;
       for (RecordState to : candidate_moves(current, target)) {
         if (!rollover_method_allows(ring, k, record, to) || !transition_is_safe(ring, k, record, to)) continue;
-        if (auto when = transition_time(key, record, to, policy)) consider(*when);
+        if (auto when = transition_time(key, record, to, policy, ring)) consider(*when);
         break;
       }
     }

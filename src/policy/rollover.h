@@ -31,6 +31,10 @@ struct KeyUse {
   std::vector<std::string> dnskeys;         // the DNSKEY RRset (DNSKEY rumoured or omnipresent)
   std::vector<std::string> dnskey_signers;  // sign the DNSKEY RRset (KRRSIG rumoured/omnipresent)
   std::vector<std::string> zone_signers;    // sign every other RRset (ZRRSIG rumoured/omnipresent)
+  // ZSKs being replaced (ZRRSIG unretentive, DNSKEY still published, not
+  // compromised): their signatures stay until they come due, then a zone
+  // signer of the same algorithm renews them (RFC 7583 §3.2.1, with Dsgn).
+  std::vector<std::string> retiring_zone_signers;
   std::vector<std::string> ds;              // the DS set the parent should have (DS rumoured/omnipresent)
   std::vector<std::string> cds;             // CDS/CDNSKEY to publish (= ds when the policy says cds)
   bool cds_delete = false;                  // RFC 8078 §4: CDS 0 0 0 00 / CDNSKEY 0 3 0 AA==
@@ -70,6 +74,12 @@ struct RolloverStep {
 // roll together) is finished to omnipresent instead, so that no two keys
 // wait on each other forever.
 RolloverStep advance_rollover(const KeyRing& ring, const SigningPolicy& policy, UnixTime now);
+
+// A version that signs every RRset anew went out at `when` (a whole-zone
+// signing, which keeps no signature of a ZSK retiring gradually): a
+// takeover under way is complete, so no zone signature waits the sign
+// delay from here on (KeyState::zrrsig_whole_signed).
+void note_whole_signing(KeyRing& ring, UnixTime when);
 
 // The earliest time after `now` at which advance_rollover would change
 // something without outside help; nullopt when only a DS fact (or nothing)

@@ -118,10 +118,12 @@ std::vector<uint8_t> relinked_nsec3(std::span<const uint8_t> rdata, const Nsec3H
 // policy, or the keys that sign, differ from the version in service's
 // (`apex_held`). A key event that changes only the DNSKEY, CDS and CDNSKEY
 // RRsets or the keys that sign the DNSKEY RRset (a KSK roll's every step, a
-// ZSK published or withdrawn) is an apex change like any other; new NSEC3
-// parameters, or other keys signing the zone's data (a ZSK switch, an
-// algorithm roll: every RRset gets new signatures, RFC 7583 §3.3), need
-// the whole zone.
+// ZSK published or withdrawn) is an apex change like any other, and so is
+// a ZSK switch whose predecessor retires gradually (its signatures kept
+// until due: ZoneKeys::retiring_zone_signers). New NSEC3 parameters, other
+// algorithms signing the zone's data (an algorithm roll), or a zone signer
+// dropped at once (a compromised key) need every RRset signed again: the
+// whole zone.
 struct ApexDifference {
   std::string what;
   bool whole_zone = false;
@@ -136,21 +138,40 @@ std::optional<ApexDifference> apex_change(const std::vector<dns::RecordView>& ap
   };
   if (made_set(rr::NSEC3PARAM) != apex_set(apex_held, rr::NSEC3PARAM))
     return ApexDifference{"the NSEC3 parameters change", true};
-  auto signed_with = [&](bool dnskey_role) {
-    std::set<std::pair<uint8_t, uint16_t>> signing, signed_before;
-    for (const auto& key : dnskey_role ? keys.dnskey_signers : keys.zone_signers)
-      signing.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
-    const uint16_t covered = dnskey_role ? rr::DNSKEY : rr::SOA;
+  using KeyId = std::pair<uint8_t, uint16_t>;  // algorithm, key tag
+  auto ids = [](const std::vector<keystore::KeyInfo>& list) {
+    std::set<KeyId> out;
+    for (const auto& key : list) out.emplace(static_cast<uint8_t>(key.algorithm), key.key_tag);
+    return out;
+  };
+  auto signed_before = [&](uint16_t covered) {
+    std::set<KeyId> out;
     for (const auto& r : apex_held)
       if (r.type == rr::RRSIG && r.rdata.size() >= 18 && dns::get_u16(r.rdata.data()) == covered)
-        signed_before.emplace(r.rdata[2], dns::get_u16(r.rdata.data() + 16));
-    return signing == signed_before;
+        out.emplace(r.rdata[2], dns::get_u16(r.rdata.data() + 16));
+    return out;
   };
-  if (!signed_with(false)) return ApexDifference{"the keys that sign the zone's data change", true};
+  auto algorithms = [](const std::set<KeyId>& set) {
+    std::set<uint8_t> out;
+    for (const auto& key : set) out.insert(key.first);
+    return out;
+  };
+  const std::set<KeyId> zone_signers = ids(keys.zone_signers), zone_before = signed_before(rr::SOA);
+  const std::set<KeyId> retiring = ids(keys.retiring_zone_signers);
+  bool zone_signers_change = zone_signers != zone_before;
+  if (zone_signers_change) {
+    if (algorithms(zone_signers) != algorithms(zone_before))
+      return ApexDifference{"the algorithms that sign the zone's data change", true};
+    for (const auto& key : zone_before)
+      if (!zone_signers.count(key) && !retiring.count(key))
+        return ApexDifference{"a key stops signing the zone's data at once (its signatures are replaced now)", true};
+  }
   for (uint16_t type : {rr::DNSKEY, rr::CDS, rr::CDNSKEY})
     if (made_set(type) != apex_set(apex_held, type))
       return ApexDifference{"the apex " + dns::type_name(type) + " RRset changes (keys or SOA TTLs)"};
-  if (!signed_with(true)) return ApexDifference{"the keys that sign the DNSKEY RRset change"};
+  if (ids(keys.dnskey_signers) != signed_before(rr::DNSKEY))
+    return ApexDifference{"the keys that sign the DNSKEY RRset change"};
+  if (zone_signers_change) return ApexDifference{"another key signs the zone's data, RRset by RRset as signatures come due"};
   return std::nullopt;
 }
 

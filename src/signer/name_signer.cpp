@@ -71,6 +71,7 @@ NameSigner::NameSigner(const Zone& zone, const ZoneLayout& layout, const std::ve
                        const ZoneKeys& zone_keys, const SignOptions& options)
     : zone_(zone), layout_(layout), keys_(keys), zone_keys_(zone_keys), options_(options) {
   for (const auto& use : keys_) contexts_.push_back(zone_keys.keystore->open_signer(use.key.info));
+  for (const auto& info : zone_keys.retiring_zone_signers) retiring_.push_back({info, zone.origin().wire()});
 }
 
 void NameSigner::sign_name(size_t index, BatchOutput& out, SignStats& stats) {
@@ -156,6 +157,7 @@ void NameSigner::sign_and_emit(const RRsetToSign& rrset, BatchOutput& out, SignS
   auto window = policy::signature_window(options_.policy, options_.now, rrset_spread(rrset.owner, rrset.type));
   reusable_.clear();
   if (options_.reuse) options_.reuse->signatures_over(rrset, reusable_);
+  retiring_kept_.assign(retiring_.size(), false);
   for (size_t k = 0; k < keys_.size(); ++k) {
     if (!(by_dnskey_signers ? keys_[k].signs_dnskey : keys_[k].signs_zone)) continue;
     ++stats.rrsigs;
@@ -164,6 +166,12 @@ void NameSigner::sign_and_emit(const RRsetToSign& rrset, BatchOutput& out, SignS
       ++stats.rrsigs_reused;
       continue;
     }
+    if (!by_dnskey_signers && !retiring_.empty())
+      if (auto kept = retiring_signature(keys_[k].key)) {
+        out.add({rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, *kept});
+        ++stats.rrsigs_reused;
+        continue;
+      }
     make_rrsig(rrset, keys_[k].key, *contexts_[k], window, scratch_, rrsig_);
     out.add({rrset.owner, dns::rr_type::RRSIG, dns::kClassIN, rrset.ttl, rrsig_});
   }
@@ -187,6 +195,16 @@ std::optional<std::span<const uint8_t>> NameSigner::reusable_signature(const Sig
   return std::nullopt;
 }
 
+std::optional<std::span<const uint8_t>> NameSigner::retiring_signature(const SignerKey& key) {
+  for (size_t r = 0; r < retiring_.size(); ++r) {
+    if (retiring_kept_[r] || retiring_[r].info.algorithm != key.info.algorithm) continue;
+    if (auto kept = reusable_signature(retiring_[r])) {
+      retiring_kept_[r] = true;
+      return kept;
+    }
+  }
+  return std::nullopt;
+}
 
 void NameSigner::sign_nsec3_record(std::string_view owner, std::span<const uint8_t> rdata, BatchOutput& out,
                                    SignStats& stats) {

@@ -84,6 +84,9 @@ class NameSigner {
   void emit_generated(std::string_view owner, uint16_t type, BatchOutput& out, SignStats& stats);
   void sign_and_emit(const RRsetToSign& rrset, BatchOutput& out, SignStats& stats);
   std::optional<std::span<const uint8_t>> reusable_signature(const SignerKey& key) const;
+  // A reusable signature by a retiring zone signer of `key`'s algorithm
+  // not yet kept for this RRset (ZoneKeys::retiring_zone_signers).
+  std::optional<std::span<const uint8_t>> retiring_signature(const SignerKey& key);
 
   const Zone& zone_;
   const ZoneLayout& layout_;
@@ -96,6 +99,8 @@ class NameSigner {
   std::vector<uint8_t> rdata_;
   std::vector<uint16_t> types_;
   std::vector<std::span<const uint8_t>> rdatas_;
+  std::vector<SignerKey> retiring_;
+  std::vector<bool> retiring_kept_;  // per retiring_ key, for the RRset being signed
   std::vector<std::span<const uint8_t>> reusable_;
   std::span<const uint8_t> single_[1];
   std::string owner_;

@@ -21,6 +21,11 @@ struct ZoneKeys {
   keystore::Keystore* keystore = nullptr;
   std::vector<keystore::KeyInfo> dnskey_signers;  // KSKs (or the CSK): sign DNSKEY, CDS, CDNSKEY
   std::vector<keystore::KeyInfo> zone_signers;    // ZSKs (or the CSK): sign everything else
+  // ZSKs being replaced: an RRset's signature by one of them is kept, in
+  // place of a new one by the zone signer of the same algorithm, until it
+  // comes due (options.reuse_until); they make no new signatures. Their
+  // DNSKEY stays published meanwhile.
+  std::vector<keystore::KeyInfo> retiring_zone_signers;
   // The apex DNSKEY RRset when a rollover decides it (a successor published
   // before it signs, a retired key after it stopped, a standby key); empty:
   // the signers' keys. A signer need not be in it (an algorithm rollover

@@ -40,6 +40,8 @@ keystores:
 policies:
   - name: fast
     keystore: local
+    # A new ZSK takes over as signatures come due: validity - refresh (10 s) counts in a ZSK roll.
+    signatures: {validity: 40s, refresh: 30s, jitter: 2s, inception-offset: 5s}
     dnskey-ttl: 3s
     zone-max-ttl: 3s
     propagation-delay: 1s

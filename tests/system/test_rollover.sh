@@ -49,15 +49,16 @@ while ((${#ports[@]} < 4)); do
 done
 parent_port=${ports[0]} signer_port=${ports[1]} secondary_port=${ports[2]} resolver_port=${ports[3]}
 
-# The compressed policy, in seconds; signatures keep the default validity
-# (14 days): only keys roll. A ZSK roll takes publish (dnskey-ttl 5 +
-# propagation 2 + publish safety 2 = 9) + signatures (zone-max-ttl 5 +
-# propagation 2 + retire safety 2 = 9; the signer swaps every signature in
-# one version) + removal (9) = 27 s; a KSK roll 9 + the hook and the parent
-# check (~2) + DS TTL 5 + parent propagation 1 + retire safety 2 + removal 9,
-# about 28 s. A successor comes its publish time (9 s) before the lifetime
-# ends: the ZSK roll runs from about 66 s to 93 s, the KSK roll from about
-# 91 s to 120 s; the second ZSK roll (from about 141 s) comes after the end.
+# The compressed policy, in seconds; signatures are valid 40 s and renewed
+# 30 s before they expire, in slices. A ZSK roll takes publish (dnskey-ttl 5
+# + propagation 2 + publish safety 2 = 9) + signatures (validity - refresh
+# 10, as the new ZSK takes over RRset by RRset as signatures come due, +
+# zone-max-ttl 5 + propagation 2 + retire safety 2 = 19) + removal (9) =
+# 37 s; a KSK roll 9 + the hook and the parent check (~2) + DS TTL 5 +
+# parent propagation 1 + retire safety 2 + removal 9, about 28 s. A
+# successor comes its publish time (9 s) before the lifetime ends: the ZSK
+# roll runs from about 66 s to 103 s, the KSK roll from about 91 s to 120 s;
+# the second ZSK roll (from about 141 s) comes after the end.
 zsk_lifetime=75
 ksk_lifetime=100
 ttl=5
@@ -114,6 +115,7 @@ policies:
   - name: fast-roll
     keystore: local
     algorithm: ecdsap256sha256
+    signatures: {validity: 40s, refresh: 30s, jitter: 2s, inception-offset: 5s}
     denial: {type: nsec3, iterations: 0, salt-length: 0, opt-out: false}
     serial: increment
     dnskey-ttl: ${ttl}s

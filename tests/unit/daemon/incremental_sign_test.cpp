@@ -376,12 +376,61 @@ TEST(IncrementalSign, LeavesToWholeSigningOnlyWhatChangesEveryName) {
     std::string why;
     EXPECT_TRUE(setup.sign_incrementally(setup.input(changed, 2), served, why)) << add << ": " << why;
   }
-  // Another key signs the zone's data: every signature moves, so the whole zone is signed.
+  // Another key signs the zone's data and the one before stops at once
+  // (not retiring gradually): every signature moves, so the whole zone is signed.
   setup.keys.zone_signers = {setup.store->generate_key({"example.test.", keystore::KeyRole::zsk})};
   setup.keys.dnskeys = {setup.keys.dnskey_signers[0], setup.keys.zone_signers[0]};
   std::string why;
   EXPECT_FALSE(setup.sign_incrementally(setup.input(lines, 2), served, why));
-  EXPECT_NE(why.find("keys that sign the zone's data change"), std::string::npos) << why;
+  EXPECT_NE(why.find("stops signing the zone's data at once"), std::string::npos) << why;
+  // So does another algorithm.
+  setup.keys.zone_signers = {setup.store->generate_key(
+      {"example.test.", keystore::KeyRole::zsk, dns::Algorithm::ed25519})};
+  setup.keys.retiring_zone_signers = {};
+  EXPECT_FALSE(setup.sign_incrementally(setup.input(lines, 2), served, why));
+  EXPECT_NE(why.find("algorithms that sign"), std::string::npos) << why;
+}
+
+// The key tag of the RRSIG over `type` at `owner` (0: none).
+uint16_t signer_of(const xfr::SignedZone& zone, const std::string& owner, uint16_t type) {
+  std::vector<dns::RecordView> records;
+  daemon::ServedVersionView(zone).records_at(dns::Name::from_text(owner).wire(), records);
+  for (const auto& r : records)
+    if (r.type == dns::rr_type::RRSIG && dns::get_u16(r.rdata.data()) == type) return dns::get_u16(r.rdata.data() + 16);
+  return 0;
+}
+
+// A ZSK switch is a change too: the new ZSK signs what changes, the
+// retiring one's signatures stay until they come due (RFC 7583 §3.2.1 with
+// the sign delay), and the zone checks with both DNSKEYs published.
+TEST(IncrementalSign, ANewZskTakesOverAsSignaturesComeDue) {
+  for (bool nsec3 : {true, false}) {
+    SigningSetup setup(nsec3);
+    const std::string mode = nsec3 ? "NSEC3" : "NSEC";
+    std::vector<std::string> lines = base_lines();
+    auto served = setup.sign_whole(setup.input(lines, 1), nullptr);
+    const keystore::KeyInfo ksk = setup.keys.dnskey_signers[0], old_zsk = setup.keys.zone_signers[0];
+    const keystore::KeyInfo new_zsk = setup.store->generate_key({"example.test.", keystore::KeyRole::zsk});
+    setup.keys.dnskeys = {ksk, old_zsk, new_zsk};
+    setup.keys.zone_signers = {new_zsk};
+    setup.keys.retiring_zone_signers = {old_zsk};
+    std::vector<std::string> changed = lines;
+    changed.push_back("fresh 300 IN A 192.0.2.77");
+    std::string why;
+    auto incremental = setup.sign_incrementally(setup.input(changed, 2), served, why);
+    ASSERT_TRUE(incremental) << mode << ": " << why;
+    auto whole = setup.sign_whole(setup.input(changed, 2), served);
+    expect_same_zone(*incremental, *whole, mode);
+    expect_self_check_passes(*incremental, mode);
+    EXPECT_EQ(signer_of(*incremental, "fresh.example.test.", dns::rr_type::A), new_zsk.key_tag) << mode;
+    EXPECT_EQ(signer_of(*incremental, "example.test.", dns::rr_type::SOA), new_zsk.key_tag) << mode;
+    EXPECT_EQ(signer_of(*incremental, "host7.example.test.", dns::rr_type::A), old_zsk.key_tag)
+        << mode << ": an RRset not due keeps the retiring ZSK's signature";
+    // Signatures come due: renewed by the new ZSK, not the retiring one.
+    setup.options.now += 200 * 86400;
+    auto renewed = setup.sign_whole(setup.input(changed, 3), incremental);
+    EXPECT_EQ(signer_of(*renewed, "host7.example.test.", dns::rr_type::A), new_zsk.key_tag) << mode;
+  }
 }
 
 // A key event that changes only the apex's key records (a ZSK published

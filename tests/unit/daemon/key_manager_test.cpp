@@ -44,6 +44,9 @@ class KeyManagerTest : public ::testing::Test {
     policy_.parent_propagation_delay_s = 10;
     policy_.publish_safety_s = 10;
     policy_.retire_safety_s = 10;
+    // A new ZSK takes over as signatures come due: validity - refresh (300 s) counts in its roll.
+    policy_.validity_s = 600;
+    policy_.refresh_s = 300;
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -8,10 +8,12 @@
 //   may still be served by a secondary (or parent server) for the propagation
 //   delay after it was replaced: a version can be in a cache while
 //   now < replaced + TTL + propagation delay.
-// - The signer replaces a zone RRset's signatures only when they come up for
-//   refresh, so an RRset may carry the signatures of a signer set for up to
+// - When the signer set changes within an algorithm (a ZSK roll), the signer
+//   replaces a zone RRset's signatures only when they come up for refresh,
+//   so an RRset may carry the signatures of a signer set for up to
 //   validity - refresh after that set was replaced (the sign delay). The
-//   zone's first signing signs everything at once.
+//   zone's first signing, an algorithm change and a key dropped at once
+//   (compromised) sign everything in one version.
 // - Validation (RFC 4035 §5, RFC 6840 §5.11): for every algorithm of a cached
 //   DS RRset there must be a DS of that algorithm matching a cached DNSKEY that
 //   signed the cached DNSKEY RRset, and every cached RRset must carry a
@@ -42,18 +44,37 @@ struct Version {
   std::optional<UnixTime> end;  // nullopt: still published
   KeySet keys;                  // DNSKEYs, signers, or DS
   KeySet signers;               // for the DNSKEY RRset: the keys that sign it
+  bool gradual = false;         // zone signers: replaced RRset by RRset (the sign delay counts)
+  std::optional<UnixTime> resigned;  // ... until a whole-zone signing replaced every RRset's signatures
+  // How long after `end` RRsets may still carry these signers in the zone.
+  uint32_t sign_delay(uint32_t full) const {
+    if (!gradual || !end) return 0;
+    if (resigned) return static_cast<uint32_t>(std::min<UnixTime>(full, *resigned - *end));
+    return full;
+  }
 };
 
 // The versions of one RRset in publication order.
 class History {
  public:
   // Records what is published from `now` on; no-op if unchanged.
-  void publish(UnixTime now, const KeySet& keys, const KeySet& signers = {}) {
+  // `gradual`: the version it replaces goes RRset by RRset; otherwise every
+  // RRset is signed anew, ending what earlier versions left behind.
+  void publish(UnixTime now, const KeySet& keys, const KeySet& signers = {}, bool gradual = false) {
     if (!versions_.empty() && !versions_.back().end && versions_.back().keys == keys &&
         versions_.back().signers == signers)
       return;
-    if (!versions_.empty() && !versions_.back().end) versions_.back().end = now;
-    versions_.push_back({now, std::nullopt, keys, signers});
+    if (!versions_.empty() && !versions_.back().end) {
+      versions_.back().end = now;
+      versions_.back().gradual = gradual;
+    }
+    if (!gradual) resign_all(now);
+    versions_.push_back({now, std::nullopt, keys, signers, false, std::nullopt});
+  }
+  // Every RRset signed anew at `now`: what earlier versions left behind in the zone is gone.
+  void resign_all(UnixTime now) {
+    for (auto& v : versions_)
+      if (v.gradual && !v.resigned) v.resigned = now;
   }
   // The versions some cache may hold at `now`: `window` is how long after
   // being replaced a version may still be held (a function of the version).
@@ -89,7 +110,7 @@ class ModelResolver {
     std::vector<std::string> out;
     auto dnskeys = dnskey_.cached(now, [&](const Version&) { return t_.dnskey_ttl_s + t_.propagation_delay_s; });
     auto signers = zone_.cached(now, [&](const Version& v) {
-      return t_.zone_max_ttl_s + t_.propagation_delay_s + (v.keys.empty() ? 0 : t_.sign_delay_s);
+      return t_.zone_max_ttl_s + t_.propagation_delay_s + v.sign_delay(t_.sign_delay_s);
     });
     auto ds_sets =
         ds_.cached(now, [&](const Version&) { return t_.parent_ds_ttl_s + t_.parent_propagation_delay_s; });
@@ -123,7 +144,7 @@ class ModelResolver {
           out.push_back("published DNSKEY RRset " + text(dnskey->keys) + " has no signature of algorithm " +
                         std::string(dns::algorithm_name(alg)));
         for (const Version* zone : zone_.cached(now, [&](const Version& v) {
-               return v.keys.empty() ? 0 : t_.sign_delay_s;
+               return v.sign_delay(t_.sign_delay_s);
              })) {
           bool zone_signed = false;
           for (const auto& id : zone->keys)

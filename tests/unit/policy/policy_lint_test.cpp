@@ -46,18 +46,20 @@ TEST(PolicyLint, WarnsWhenSignaturesCanRunOutBeforeTheSoaExpire) {
 
 TEST(PolicyLint, RefusesKeyLifetimesShorterThanARollover) {
   SigningPolicy policy;
-  policy.zsk_lifetime_s = 86400;  // a ZSK roll takes ~1d8h: publish, old signatures out of caches, withdraw
+  // A ZSK roll takes ~10d8h: publish, the old signatures renewed as they come
+  // due (validity 14d - refresh 5d) and out of caches, withdraw.
+  policy.zsk_lifetime_s = 86400;
   policy.ksk_lifetime_s = 365 * 86400;
   auto problems = lint_policy(policy);
   const LintProblem* p = find(problems, "zsk-lifetime");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->severity, Severity::error);
   EXPECT_EQ(p->text,
-            "zsk-lifetime 1d is shorter than a rollover: a rollover takes about 1d8h here (publish 3h, let the "
-            "old signatures expire from caches 1d2h (zone max TTL and margins)), so a new roll would start "
-            "before the last one ended");
+            "zsk-lifetime 1d is shorter than a rollover: a rollover takes about 10d8h here (publish 3h, renew "
+            "the old signatures as they come due and let them expire from caches 10d2h (validity - refresh, "
+            "zone max TTL and margins)), so a new roll would start before the last one ended");
   EXPECT_EQ(find(problems, "ksk-lifetime"), nullptr);
-  policy.zsk_lifetime_s = 2 * 86400;
+  policy.zsk_lifetime_s = 15 * 86400;
   problems = lint_policy(policy);
   p = find(problems, "zsk-lifetime");
   ASSERT_NE(p, nullptr);

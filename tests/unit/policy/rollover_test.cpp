@@ -64,6 +64,37 @@ TEST(Rollover, ZskRollsByPrePublicationAtTheEndOfEachLifetime) {
   EXPECT_EQ(world.max_zone_signers, 1u) << "pre-publication: the zone is never signed twice";
 }
 
+// A new ZSK takes over RRset by RRset: the old one's signatures go only
+// after the sign delay (validity - refresh) and the caches' time, unless a
+// whole-zone signing puts the new signatures on every RRset at once.
+TEST(Rollover, ZskTakeoverWaitsTheSignDelayUnlessTheWholeZoneIsSigned) {
+  for (bool whole : {false, true}) {
+    SigningPolicy policy = test::test_policy();
+    policy.zsk_lifetime_s = 30 * kDay;
+    World world = signed_world(policy);
+    UnixTime switched = 0, gone = 0;
+    for (int day = 0; day < 120 && !gone; ++day) {
+      world.run_for_days(0.25);
+      for (const auto& e : world.events) {
+        if (!switched && e.what == "ZRRSIG omnipresent -> unretentive") {
+          switched = e.when;
+          if (whole) world.sign_whole_zone();
+        }
+        if (switched && !gone && e.what == "ZRRSIG unretentive -> hidden") gone = e.when;
+      }
+    }
+    EXPECT_EQ(world.failures, 0u);
+    ASSERT_TRUE(switched && gone) << (whole ? "whole" : "gradual");
+    const UnixTime caches = policy.zone_max_ttl_s + policy.propagation_delay_s + policy.retire_safety_s;
+    const UnixTime sign_delay = policy.validity_s - policy.refresh_s;
+    if (whole) {
+      EXPECT_LE(gone - switched, caches + 6 * 3600) << "the whole-zone signing ends the takeover";
+    } else {
+      EXPECT_GE(gone - switched, caches + sign_delay);
+    }
+  }
+}
+
 TEST(Rollover, KskRollWaitsForTheNewDsToBeSeenAtTheParent) {
   SigningPolicy policy = test::test_policy();
   policy.ksk_lifetime_s = 180 * kDay;
@@ -252,13 +283,39 @@ TEST(ModelResolver, CatchesASignatureSwapWithoutPrePublication) {
   EXPECT_TRUE(model.problems(100000 + policy.dnskey_ttl_s + policy.propagation_delay_s).empty());
 }
 
+// A ZSK that takes over RRset by RRset leaves the old key's signatures in
+// the zone for the sign delay: withdrawing the old DNSKEY before they are
+// renewed (and out of caches) is bogus.
+TEST(ModelResolver, CatchesAZskWithdrawnBeforeItsSignaturesAreRenewed) {
+  SigningPolicy policy = test::test_policy();
+  const uint32_t sign_delay = policy.validity_s - policy.refresh_s;
+  test::ModelResolver model({policy.dnskey_ttl_s, policy.zone_max_ttl_s, policy.propagation_delay_s, sign_delay,
+                             policy.parent_ds_ttl_s, policy.parent_propagation_delay_s});
+  for (std::string id : {"k", "z1", "z2"}) model.know_key(id, kP256);
+  model.parent_ds().publish(0, {"k"});
+  model.dnskey_rrset().publish(0, {"k", "z1", "z2"}, {"k"});
+  model.zone_signers().publish(0, {"z1"});
+  model.zone_signers().publish(100000, {"z2"}, {}, true);
+  const UnixTime caches = policy.zone_max_ttl_s + policy.propagation_delay_s;
+  const UnixTime early = 100000 + caches + 1;  // enough for a swap in one version, not for a gradual one
+  model.dnskey_rrset().publish(early, {"k", "z2"}, {"k"});
+  auto problems = model.problems(early);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].find("no zone signature"), std::string::npos) << problems[0];
+  // A whole-zone signing renews every RRset at once: the rest is out of caches one TTL later.
+  model.zone_signers().publish(early, {"z2", "z1"});
+  model.zone_signers().publish(early, {"z2"});
+  EXPECT_TRUE(model.problems(early + caches + policy.dnskey_ttl_s).empty());
+}
+
+// (A signer that added an algorithm RRset by RRset, over the sign delay.)
 TEST(ModelResolver, CatchesADnskeyPublishedBeforeItsAlgorithmSignsEverything) {
   test::ModelResolver model({3600, 86400, 0, 86400, 86400, 0});
   model.know_key("a", kP256);
   model.know_key("b", kEd25519);
   model.dnskey_rrset().publish(0, {"a"}, {"a"});
   model.zone_signers().publish(0, {"a"});
-  model.zone_signers().publish(1000, {"a", "b"});
+  model.zone_signers().publish(1000, {"a", "b"}, {}, true);
   model.dnskey_rrset().publish(2000, {"a", "b"}, {"a", "b"});
   auto problems = model.problems(2000);
   ASSERT_FALSE(problems.empty());

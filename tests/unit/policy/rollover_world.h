@@ -50,9 +50,12 @@ class World {
   explicit World(const SigningPolicy& signing_policy)
       : policy(signing_policy),
         resolver_({signing_policy.dnskey_ttl_s, signing_policy.zone_max_ttl_s,
-                   // Sign delay 0: wiresign's signer puts the signatures of the
-                   // keys that sign now on every RRset of the version it publishes.
-                   signing_policy.propagation_delay_s, 0,
+                   // Sign delay validity - refresh: a new ZSK takes over RRset
+                   // by RRset as signatures come due (re-sign slices).
+                   signing_policy.propagation_delay_s,
+                   signing_policy.validity_s > signing_policy.refresh_s
+                       ? signing_policy.validity_s - signing_policy.refresh_s
+                       : 0,
                    signing_policy.parent_ds_ttl_s, signing_policy.parent_propagation_delay_s}) {}
 
   SigningPolicy policy;
@@ -92,8 +95,8 @@ class World {
       deleted.push_back(id);
       forget_key(ring, id);
     }
-    publish(result.use);
-    next_event_ = result.next_event;
+    bool whole = publish(result.use);
+    next_event_ = whole ? plan_next_key_event(ring, policy, now) : result.next_event;
     check();
   }
 
@@ -116,6 +119,14 @@ class World {
   }
 
   void run_for_days(double days) { run_until(now + static_cast<UnixTime>(days * 86400)); }
+
+  // A whole-zone signing now (the operator's re-sign, new NSEC3 parameters):
+  // every RRset gets the zone signers' signatures at once.
+  void sign_whole_zone() {
+    resolver_.zone_signers().resign_all(now);
+    note_whole_signing(ring, now);
+    step();
+  }
 
   const ModelResolver& resolver() const { return resolver_; }
 
@@ -162,7 +173,9 @@ class World {
     ring.keys.push_back(new_key_state(request, info, now));
   }
 
-  void publish(const KeyUse& use) {
+  // Returns whether the daemon would sign the whole zone for it (the zone
+  // signers change other than by a gradual takeover).
+  bool publish(const KeyUse& use) {
     auto set = [](const std::vector<std::string>& ids) { return KeySet(ids.begin(), ids.end()); };
     max_zone_signers = std::max(max_zone_signers, use.zone_signers.size());
     // Robustness beyond validity: the DS set asked for always keeps one that
@@ -178,7 +191,27 @@ class World {
         std::none_of(use.ds.begin(), use.ds.end(), [&](const std::string& id) { return parent_ds_.count(id); }))
       ADD_FAILURE() << "at +" << (now - kStart) << "s the DS set asked for drops every DS the parent has";
     resolver_.dnskey_rrset().publish(now, set(use.dnskeys), set(use.dnskey_signers));
-    resolver_.zone_signers().publish(now, set(use.zone_signers));
+    // As the daemon signs: a signer set that keeps its algorithms, and
+    // drops only keys retiring gradually, is replaced RRset by RRset.
+    KeySet zone_now = set(use.zone_signers);
+    bool gradual = false;
+    if (const Version* before = resolver_.zone_signers().current(); before && !before->keys.empty()) {
+      auto algorithms = [&](const KeySet& ids) {
+        std::set<dns::Algorithm> out;
+        for (const auto& id : ids)
+          if (const KeyState* key = ring.find(id)) out.insert(key->algorithm);
+        return out;
+      };
+      gradual = algorithms(before->keys) == algorithms(zone_now);
+      for (const auto& id : before->keys)
+        if (!zone_now.count(id) && std::find(use.retiring_zone_signers.begin(), use.retiring_zone_signers.end(), id) ==
+                                       use.retiring_zone_signers.end())
+          gradual = false;
+    }
+    const Version* before = resolver_.zone_signers().current();
+    const bool whole = before && !before->keys.empty() && before->keys != zone_now && !gradual;
+    resolver_.zone_signers().publish(now, zone_now, {}, gradual);
+    if (whole) note_whole_signing(ring, now);
     wanted_ds_ = set(use.ds);
     if (use.cds_delete) wanted_ds_.clear();
     // Our DS check asks the parent servers about every DS under way and
@@ -189,7 +222,7 @@ class World {
     for (const auto& id : use.awaiting_ds_gone)
       if (!parent_ds_.count(id) && !pending(id, ParentAction::notice_removed))
         parent_actions_.push_back({now + check_delay_s, id, ParentAction::notice_removed});
-    if (!parent_acts) return;
+    if (!parent_acts) return whole;
     // The parent is asked for what is wanted; it acts parent_delay_s later.
     for (const auto& id : wanted_ds_)
       if (!parent_ds_.count(id) && !pending(id, ParentAction::add))
@@ -197,6 +230,7 @@ class World {
     for (const auto& id : parent_ds_)
       if (!wanted_ds_.count(id) && !pending(id, ParentAction::remove))
         parent_actions_.push_back({now + parent_delay_s, id, ParentAction::remove});
+    return whole;
   }
 
   bool pending(const std::string& id, decltype(ParentAction::kind) kind) const {
@@ -237,10 +271,14 @@ class World {
     if (problems.empty()) return;
     if (++failures <= 3) {
       std::string recent;
-      for (size_t i = events.size() > 12 ? events.size() - 12 : 0; i < events.size(); ++i)
+      for (size_t i = events.size() > 60 ? events.size() - 60 : 0; i < events.size(); ++i)
         recent += "\n  " + std::to_string(events[i].when - kStart) + " " + events[i].label + " [" + events[i].key +
                   "]: " + events[i].what;
-      ADD_FAILURE() << "at +" << (now - kStart) << "s: " << problems.front() << "\nrecent events:" << recent;
+      ADD_FAILURE() << "at +" << (now - kStart) << "s: " << problems.front() << "\npolicy: dnskey-ttl "
+                    << policy.dnskey_ttl_s << ", zone-max-ttl " << policy.zone_max_ttl_s << ", propagation "
+                    << policy.propagation_delay_s << ", validity " << policy.validity_s << ", refresh "
+                    << policy.refresh_s << ", publish/retire safety " << policy.publish_safety_s << "/"
+                    << policy.retire_safety_s << "\nrecent events:" << recent;
     }
   }
 
