@@ -90,6 +90,17 @@ std::optional<SerialPolicy> serial_policy_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+// "50%" (or "50") as 0.5; nullopt unless within 0%..100%.
+std::optional<double> parse_percentage(const std::string& text) {
+  std::string digits = !text.empty() && text.back() == '%' ? text.substr(0, text.size() - 1) : text;
+  if (digits.empty() || digits.find_first_not_of("0123456789.") != std::string::npos ||
+      digits.find_first_of("0123456789") == std::string::npos || std::count(digits.begin(), digits.end(), '.') > 1)
+    return std::nullopt;
+  double value = std::stod(digits);
+  if (value > 100) return std::nullopt;
+  return value / 100;
+}
+
 std::string ConfigReader::resolve_path(const std::string& path) const {
   std::filesystem::path p(path);
   if (p.is_absolute()) return p.lexically_normal().string();

@@ -48,6 +48,7 @@ struct SignaturesConfig {
   uint32_t refresh_s = 5 * 86400;
   uint32_t jitter_s = 12 * 3600;
   uint32_t inception_offset_s = 3600;
+  double slice_share = 0.02;  // at most this share of the names re-signed per publication
 };
 
 struct DenialConfig {

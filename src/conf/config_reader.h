@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ struct ConfigReader {
   // wherever the daemon was started".
   std::string resolve_path(const std::string& path) const;
 };
+
+// "50%" (or "50") as 0.5; nullopt unless within 0%..100%.
+std::optional<double> parse_percentage(const std::string& text);
 
 // Calls `read_entry(node, index)` for each entry of a list section such as
 // "zones"; reports a section that is not a list.

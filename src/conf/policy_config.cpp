@@ -9,11 +9,19 @@ namespace {
 
 void read_signatures(Fields& policy, const YAML::Node& node, SignaturesConfig& out) {
   Fields fields(policy.problems(), node, policy.context() + ": signatures");
-  fields.allow_only({"validity", "refresh", "jitter", "inception-offset"});
+  fields.allow_only({"validity", "refresh", "jitter", "inception-offset", "slice-share"});
   if (auto v = fields.duration("validity")) out.validity_s = *v;
   if (auto v = fields.duration("refresh")) out.refresh_s = *v;
   if (auto v = fields.duration("jitter")) out.jitter_s = *v;
   if (auto v = fields.duration("inception-offset")) out.inception_offset_s = *v;
+  if (auto share = fields.string("slice-share")) {
+    std::optional<double> value = parse_percentage(*share);
+    if (value && *value > 0)
+      out.slice_share = *value;
+    else
+      fields.problem(*fields.find("slice-share"),
+                     "slice-share: \"" + *share + "\" is not a percentage above 0% and up to 100% (like 2%)");
+  }
 
   // Each check points at the value that is most likely the mistake.
   auto at = [&](std::string_view key) { return fields.has(key) ? *fields.find(key) : fields.node(); };

@@ -33,17 +33,6 @@ std::optional<std::string> normalize_zone_name(const std::string& text, std::str
   }
 }
 
-// "50%" (or "50") as 0.5; nullopt unless within 0%..100%.
-std::optional<double> parse_percentage(const std::string& text) {
-  std::string digits = !text.empty() && text.back() == '%' ? text.substr(0, text.size() - 1) : text;
-  if (digits.empty() || digits.find_first_not_of("0123456789.") != std::string::npos ||
-      digits.find_first_of("0123456789") == std::string::npos || std::count(digits.begin(), digits.end(), '.') > 1)
-    return std::nullopt;
-  double value = std::stod(digits);
-  if (value > 100) return std::nullopt;
-  return value / 100;
-}
-
 // "64M", "1G", "512K" or plain octets.
 std::optional<uint64_t> parse_size(const std::string& text) {
   if (text.empty()) return std::nullopt;

@@ -28,9 +28,9 @@ constexpr double kMaxChangedShare = 0.02;
 constexpr size_t kMinChangedNames = 1000;
 
 // A re-sign publishes the signatures coming due a slice at a time: at most
-// this share of the names (or this many, in a small zone) per publication,
-// the earliest expiring first; the next slice follows at once while more are due.
-constexpr double kResignSliceShare = 0.02;
+// the policy's slice-share of the names (or this many, in a small zone) per
+// publication, the earliest expiring first; the next slice follows at once
+// while more are due.
 constexpr size_t kMinResignSlice = 100;
 // How far apart slices are, at most: the scheduler's second and the slice's own time.
 constexpr int64_t kSlicePeriodS = 3;
@@ -221,7 +221,7 @@ std::optional<ZoneLoader::IncrementalVersion> ZoneLoader::resign_slice(const con
 
   IncrementalVersion result;
   size_t limit =
-      std::max(kMinResignSlice, static_cast<size_t>(static_cast<double>(served.input_names) * kResignSliceShare));
+      std::max(kMinResignSlice, static_cast<size_t>(static_cast<double>(served.input_names) * options.policy.resign_slice_share));
   std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) { return a.left < b.left; });
   // Never late for the limit: an owner that slices of `limit`, one every
   // kSlicePeriodS, would reach only after its refresh time (more came due at

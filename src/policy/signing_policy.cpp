@@ -15,6 +15,7 @@ SigningPolicy policy_from_config(const conf::PolicyConfig& config) {
   policy.refresh_s = config.signatures.refresh_s;
   policy.jitter_s = config.signatures.jitter_s;
   policy.inception_offset_s = config.signatures.inception_offset_s;
+  policy.resign_slice_share = config.signatures.slice_share;
   policy.nsec3 = config.denial.type == conf::DenialConfig::Type::nsec3;
   policy.nsec3_iterations = config.denial.iterations;
   policy.nsec3_salt_length = config.denial.salt_length;

@@ -22,6 +22,9 @@ struct SigningPolicy {
   uint32_t refresh_s = 5 * 86400;
   uint32_t jitter_s = 12 * 3600;
   uint32_t inception_offset_s = 3600;
+  // A re-sign publishes at most this share of the names (at least 100
+  // owners), the earliest due first; more only when slices would be late.
+  double resign_slice_share = 0.02;
 
   bool nsec3 = true;
   uint16_t nsec3_iterations = 0;  // RFC 9276 §3.1

@@ -408,11 +408,18 @@ TEST_F(ConfigTest, ChecksSignatureTimings) {
                     "(like 14d, 12h, 30m, 45s, 2w, 1d12h or seconds)");
   EXPECT_EQ(problem(policy("14d")),
             at(5) + "policy \"p\": signatures: expected a mapping of settings, found a single value");
+  for (const std::string share : {"0%", "150%", "lots"})
+    EXPECT_EQ(problem(policy("{slice-share: " + share + "}")),
+              at(5) + "policy \"p\": signatures: slice-share: \"" + share +
+                  "\" is not a percentage above 0% and up to 100% (like 2%)");
   Config config = parse(policy("{validity: 3w, refresh: 1w2d, jitter: 1d12h, inception-offset: 300}"));
   EXPECT_EQ(config.policies.at(0).signatures.validity_s, 21u * 86400);
   EXPECT_EQ(config.policies.at(0).signatures.refresh_s, 9u * 86400);
   EXPECT_EQ(config.policies.at(0).signatures.jitter_s, 36u * 3600);
   EXPECT_EQ(config.policies.at(0).signatures.inception_offset_s, 300u);
+  EXPECT_DOUBLE_EQ(config.policies.at(0).signatures.slice_share, 0.02) << "the default";
+  config = parse(policy("{slice-share: 5%}"));
+  EXPECT_DOUBLE_EQ(config.policies.at(0).signatures.slice_share, 0.05);
 }
 
 TEST_F(ConfigTest, ChecksPolicyValues) {

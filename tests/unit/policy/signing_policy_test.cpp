@@ -24,7 +24,8 @@ TEST(PolicyFromConfig, CarriesTheKeyLifecycleSettings) {
       "    standby-zsk: 2\n"
       "    cds: true\n"
       "    ds-hook: /usr/local/bin/ds-to-registrar\n"
-      "    ds-check-interval: 15m\n",
+      "    ds-check-interval: 15m\n"
+      "    signatures: {slice-share: 5%}\n",
       "wiresign.yaml");
   SigningPolicy policy = policy_from_config(config.policies.at(0));
   EXPECT_EQ(policy.ksk_lifetime_s, 365u * 86400);
@@ -41,6 +42,7 @@ TEST(PolicyFromConfig, CarriesTheKeyLifecycleSettings) {
   EXPECT_TRUE(policy.cds);
   EXPECT_EQ(policy.ds_hook, "/usr/local/bin/ds-to-registrar");
   EXPECT_EQ(policy.ds_check_interval_s, 900u);
+  EXPECT_DOUBLE_EQ(policy.resign_slice_share, 0.05);
 }
 
 }  // namespace
