@@ -420,7 +420,10 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       schedule_resign(zone, state, now);
       return true;
     };
-    if (reason == Reason::resign && !signatures_due && key_manager_.uses_unchanged(zone.name, key_plan))
+    // A key event is a change too: the apex's key records, with the
+    // signatures that are due meanwhile.
+    const bool keys_change = !key_manager_.uses_unchanged(zone.name, key_plan);
+    if (reason == Reason::resign && !signatures_due && !keys_change)
       return keep_serving(nullptr);  // a key event whose moves change nothing published
     const signer::ZoneKeys& keys = key_plan.keys;
     clock.lap("keys");
@@ -435,9 +438,6 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
         previous && !keys.serve_unsigned &&
         (state.signed_under.empty() || state.signed_under == policy_parameters(options.policy));
     const bool change_alone = reason == Reason::input && same_parameters;
-    // A key event is a change too: the apex's key records, with the
-    // signatures that are due meanwhile.
-    const bool keys_change = !key_manager_.uses_unchanged(zone.name, key_plan);
     const bool slice = reason == Reason::resign && same_parameters && (signatures_due || keys_change) &&
                        !whole_resign_asked;
     std::optional<IncrementalVersion> incremental;
@@ -458,14 +458,11 @@ bool ZoneLoader::sign_and_publish(const conf::ZoneConfig& zone, const std::funct
       incremental = resign_slice(zone, *state.version, keys, options, keys_change);
     }
     if (incremental && incremental->unchanged && reason == Reason::resign) {
-      if (key_manager_.uses_unchanged(zone.name, key_plan)) {
-        // Nothing due after all (the lead time ran ahead), and no key event
-        // that changes what is published.
-        log_(zone.name + ": no signature is due for renewal yet; still serving serial " +
-             std::to_string(previous->serial()));
-        return keep_serving(&*incremental);
-      }
-      incremental.reset();  // a key event changes what is published: signed whole below
+      // Nothing due after all (the lead time ran ahead), and no key event
+      // that changes what is published (resign_slice signs that).
+      log_(zone.name + ": no signature is due for renewal yet; still serving serial " +
+           std::to_string(previous->serial()));
+      return keep_serving(&*incremental);
     }
     if (!change && !incremental) {
       unsigned_zone = reason == Reason::resign ? unsigned_from_signed(*previous) : read_unsigned();
